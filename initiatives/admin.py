@@ -1,0 +1,109 @@
+from django.contrib import admin, messages
+
+from .models import Category, Collectivity, Department, Initiative, Region, Theme
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "region"]
+    list_filter = ["region"]
+    list_select_related = ["region"]
+    search_fields = ["code", "name"]
+    autocomplete_fields = ["region"]
+
+
+@admin.register(Collectivity)
+class CollectivityAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "code", "department", "population", "label_level"]
+    list_filter = ["kind", "label_level", "department__region"]
+    list_select_related = ["department"]
+    search_fields = ["name", "code", "siren", "postcodes"]
+    autocomplete_fields = ["department", "members"]
+    prepopulated_fields = {"slug": ["name"]}
+    show_full_result_count = False
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "order"]
+    list_editable = ["order"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["name", "order"]
+    list_editable = ["order"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class DepartmentFilter(admin.SimpleListFilter):
+    title = "département"
+    parameter_name = "department"
+
+    def lookups(self, request, model_admin):
+        return [(d.code, str(d)) for d in Department.objects.all()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(collectivity__department__code=self.value())
+        return queryset
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(admin.ModelAdmin):
+    list_display = [
+        "title",
+        "collectivity",
+        "category",
+        "status",
+        "is_featured",
+        "updated_at",
+    ]
+    list_filter = ["status", "themes", DepartmentFilter, "category", "is_featured"]
+    list_select_related = ["collectivity__department", "category"]
+    search_fields = ["title", "summary", "collectivity__name", "collectivity__code"]
+    autocomplete_fields = ["collectivity", "category", "themes", "survey"]
+    filter_horizontal = ["vigilance_points"]
+    prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["published_at", "created_at", "updated_at"]
+    date_hierarchy = "created_at"
+    actions = ["publish", "unpublish"]
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "collectivity", "status", "is_featured"]}),
+        ("Contenu", {"fields": ["summary", "description", "results", "website"]}),
+        (
+            "Classement",
+            {"fields": ["category", "themes", "vigilance_points", "survey"]},
+        ),
+        ("Période", {"fields": ["period", "started_on", "ended_on", "outcome"]}),
+        ("Image", {"fields": ["image", "image_alt"]}),
+        (
+            "Source et dates",
+            {"fields": ["source_note", "published_at", "created_at", "updated_at"]},
+        ),
+    ]
+
+    @admin.action(description="Publier les initiatives sélectionnées")
+    def publish(self, request, queryset):
+        count = queryset.publish()
+        self.message_user(
+            request, f"{count} initiative(s) publiée(s).", messages.SUCCESS
+        )
+
+    @admin.action(description="Retirer de la publication (remettre en examen)")
+    def unpublish(self, request, queryset):
+        count = queryset.unpublish()
+        self.message_user(
+            request,
+            f"{count} initiative(s) retirée(s) de la publication.",
+            messages.SUCCESS,
+        )

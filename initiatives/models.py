@@ -1,0 +1,420 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+LABEL_MAX = 5
+
+
+class Region(models.Model):
+    code = models.CharField("code INSEE", max_length=3, unique=True)
+    name = models.CharField("nom", max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "région"
+        verbose_name_plural = "régions"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("initiatives:list") + f"?region={self.code}"
+
+
+class Department(models.Model):
+    code = models.CharField(
+        "code INSEE", max_length=3, unique=True, help_text="Par exemple 13, 2A ou 971."
+    )
+    name = models.CharField("nom", max_length=100)
+    region = models.ForeignKey(
+        Region,
+        models.PROTECT,
+        related_name="departments",
+        verbose_name="région",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = "département"
+        verbose_name_plural = "départements"
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def get_absolute_url(self):
+        return reverse("initiatives:department_detail", args=[self.code])
+
+
+class CollectivityKind(models.TextChoices):
+    COMMUNE = "commune", "commune"
+    CC = "cc", "communauté de communes"
+    CA = "ca", "communauté d'agglomération"
+    CU = "cu", "communauté urbaine"
+    METROPOLE = "metropole", "métropole"
+
+
+class CollectivityQuerySet(models.QuerySet):
+    def communes(self):
+        return self.filter(kind=Collectivity.Kind.COMMUNE)
+
+    def intercommunalities(self):
+        return self.exclude(kind=Collectivity.Kind.COMMUNE)
+
+    def labelled(self):
+        return self.filter(label_level__isnull=False)
+
+    def with_initiatives(self):
+        """Keep the collectivities that have at least one published initiative."""
+        return self.filter(initiatives__status=Initiative.Status.PUBLISHED).distinct()
+
+
+class Collectivity(models.Model):
+    Kind = CollectivityKind
+
+    name = models.CharField("nom officiel", max_length=200)
+    slug = models.SlugField("identifiant d'URL", max_length=220, unique=True)
+    kind = models.CharField("nature", max_length=10, choices=Kind)
+    code = models.CharField(
+        "code officiel",
+        max_length=9,
+        unique=True,
+        help_text="Code INSEE pour une commune (5 caractères), SIREN pour une "
+        "intercommunalité (9 chiffres).",
+    )
+    siren = models.CharField("SIREN", max_length=9, blank=True)
+    department = models.ForeignKey(
+        Department,
+        models.PROTECT,
+        related_name="collectivities",
+        verbose_name="département",
+        help_text="Pour une intercommunalité, le département de sa commune la plus "
+        "peuplée.",
+    )
+    population = models.PositiveIntegerField("population", null=True, blank=True)
+    postcodes = models.CharField(
+        "codes postaux", max_length=200, blank=True, help_text="Séparés par un espace."
+    )
+    members = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        related_name="intercommunalities",
+        blank=True,
+        verbose_name="communes membres",
+    )
+    label_level = models.PositiveSmallIntegerField(
+        "label Villes Internet",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(LABEL_MAX)],
+        help_text="Nombre de « @ » du label Territoires, Villes et Villages Internet "
+        "(0 à 5). Vide si la collectivité n'est pas labellisée.",
+    )
+    label_year = models.PositiveSmallIntegerField(
+        "année du label",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1999), MaxValueValidator(2100)],
+    )
+    website = models.URLField("site internet", blank=True)
+
+    objects = CollectivityQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "code"]
+        verbose_name = "collectivité"
+        verbose_name_plural = "collectivités"
+        indexes = [
+            models.Index(fields=["kind"]),
+            models.Index(fields=["label_level"]),
+            models.Index(fields=["name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=CollectivityKind.values),
+                name="collectivity_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(label_level__isnull=True)
+                | Q(label_level__gte=0, label_level__lte=LABEL_MAX),
+                name="collectivity_label_level_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(label_year__isnull=True) | Q(label_level__isnull=False),
+                name="collectivity_label_year_needs_level",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.department.code})"
+
+    def get_absolute_url(self):
+        return reverse("initiatives:collectivity_detail", args=[self.slug])
+
+    @property
+    def is_commune(self):
+        return self.kind == self.Kind.COMMUNE
+
+    @property
+    def label_display(self):
+        """Print the label as the publication does: "@@@@ 2021"."""
+        if self.label_level is None:
+            return ""
+        return f"{'@' * self.label_level} {self.label_year or ''}".strip()
+
+
+class Category(models.Model):
+    name = models.CharField("nom", max_length=150, unique=True)
+    slug = models.SlugField(unique=True)
+    description = models.TextField("description", blank=True)
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = "catégorie"
+        verbose_name_plural = "catégories"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("initiatives:list") + f"?category={self.slug}"
+
+
+class Theme(models.Model):
+    name = models.CharField("nom", max_length=150, unique=True)
+    slug = models.SlugField(unique=True)
+    summary = models.TextField("présentation", blank=True)
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = "thème"
+        verbose_name_plural = "thèmes"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("initiatives:theme_detail", args=[self.slug])
+
+
+class InitiativeStatus(models.TextChoices):
+    SUBMITTED = "submitted", "soumise"
+    PUBLISHED = "published", "publiée"
+    REJECTED = "rejected", "refusée"
+    ARCHIVED = "archived", "archivée"
+
+
+class InitiativePeriod(models.TextChoices):
+    FIRST_LOCKDOWN = "lockdown1", "premier confinement (mars – mai 2020)"
+    SECOND_LOCKDOWN = "lockdown2", "deuxième confinement (oct. – déc. 2020)"
+    THIRD_LOCKDOWN = "lockdown3", "troisième confinement (avril – mai 2021)"
+    SEVERAL_LOCKDOWNS = "lockdowns", "plusieurs confinements"
+    WHOLE_CRISIS = "crisis", "toute la crise sanitaire (2020 – 2021)"
+    UNKNOWN = "unknown", "période non précisée"
+
+
+class InitiativeOutcome(models.TextChoices):
+    CONTINUED = "continued", "poursuivie"
+    PERMANENT = "permanent", "pérennisée"
+    STOPPED = "stopped", "arrêtée"
+    UNKNOWN = "unknown", "non connu"
+
+
+class InitiativeQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=Initiative.Status.PUBLISHED)
+
+    def featured(self):
+        return self.filter(is_featured=True)
+
+    def for_listing(self):
+        """Load everything an initiative card shows, in a fixed number of queries."""
+        return self.select_related(
+            "collectivity__department__region", "category"
+        ).prefetch_related("themes")
+
+    def publish(self):
+        """Publish the selected initiatives, dating those published for the first
+        time; return how many changed status."""
+        now = timezone.now()
+        self.filter(published_at__isnull=True).update(published_at=now)
+        return self.exclude(status=Initiative.Status.PUBLISHED).update(
+            status=Initiative.Status.PUBLISHED, updated_at=now
+        )
+
+    def unpublish(self):
+        """Send the selected published initiatives back to review."""
+        return self.filter(status=Initiative.Status.PUBLISHED).update(
+            status=Initiative.Status.SUBMITTED, updated_at=timezone.now()
+        )
+
+
+class Initiative(models.Model):
+    Status = InitiativeStatus
+    Period = InitiativePeriod
+    Outcome = InitiativeOutcome
+
+    title = models.CharField("titre", max_length=200)
+    slug = models.SlugField("identifiant d'URL", max_length=220, unique=True)
+    collectivity = models.ForeignKey(
+        Collectivity,
+        models.PROTECT,
+        related_name="initiatives",
+        verbose_name="collectivité",
+    )
+    category = models.ForeignKey(
+        Category,
+        models.PROTECT,
+        related_name="initiatives",
+        verbose_name="catégorie",
+        help_text="L'une des trois catégories de l'appel à idées.",
+    )
+    themes = models.ManyToManyField(
+        Theme, related_name="initiatives", blank=True, verbose_name="thèmes"
+    )
+    vigilance_points = models.ManyToManyField(
+        "vigilance.VigilancePoint",
+        related_name="initiatives",
+        blank=True,
+        verbose_name="points de vigilance",
+        help_text="Les points de vigilance de la publication que l'initiative touche.",
+    )
+    survey = models.ForeignKey(
+        "surveys.Survey",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="initiatives",
+        verbose_name="enquête",
+        help_text="L'appel à idées auquel l'initiative a répondu, le cas échéant.",
+    )
+    summary = models.CharField(
+        "résumé",
+        max_length=300,
+        help_text="Une ou deux phrases, 300 caractères au plus.",
+    )
+    description = models.TextField("description", max_length=10000)
+    results = models.TextField(
+        "résultats et chiffres",
+        blank=True,
+        max_length=2000,
+        help_text="Les chiffres donnés par la source, par exemple « 230 commandes "
+        "auprès de 11 producteurs ».",
+    )
+    website = models.URLField("site internet", blank=True)
+    image = models.ImageField("image", upload_to="initiatives/", blank=True)
+    image_alt = models.CharField(
+        "texte alternatif de l'image",
+        max_length=250,
+        blank=True,
+        help_text="Obligatoire si une image est jointe : décrit ce qu'elle montre.",
+    )
+    period = models.CharField(
+        "période",
+        max_length=10,
+        choices=Period,
+        default=Period.UNKNOWN,
+        help_text="La phase de la crise pendant laquelle l'initiative a été menée.",
+    )
+    started_on = models.DateField("date de début", null=True, blank=True)
+    ended_on = models.DateField("date de fin", null=True, blank=True)
+    outcome = models.CharField(
+        "et après ?",
+        max_length=10,
+        choices=Outcome,
+        default=Outcome.UNKNOWN,
+        help_text="Ce qu'il est advenu de l'initiative après la crise.",
+    )
+    is_featured = models.BooleanField(
+        "bonne pratique à la une",
+        default=False,
+        help_text="Les pratiques présentées en « focus » par la publication.",
+    )
+    status = models.CharField(
+        "statut", max_length=10, choices=Status, default=Status.SUBMITTED
+    )
+    source_note = models.TextField(
+        "source",
+        blank=True,
+        help_text="D'où vient l'information (publication, page, réponse à l'enquête).",
+    )
+    published_at = models.DateTimeField("publiée le", null=True, blank=True)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    updated_at = models.DateTimeField("mise à jour le", auto_now=True)
+
+    objects = InitiativeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = "initiative"
+        verbose_name_plural = "initiatives"
+        indexes = [
+            models.Index(fields=["status", "title"]),
+            models.Index(fields=["status", "-published_at"]),
+            models.Index(fields=["period"]),
+            models.Index(fields=["outcome"]),
+            models.Index(fields=["is_featured"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InitiativeStatus.values),
+                name="initiative_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(period__in=InitiativePeriod.values),
+                name="initiative_period_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=InitiativeOutcome.values),
+                name="initiative_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(image="") | ~Q(image_alt=""),
+                name="initiative_image_has_alt",
+            ),
+            models.CheckConstraint(
+                condition=Q(started_on__isnull=True)
+                | Q(ended_on__isnull=True)
+                | Q(ended_on__gte=models.F("started_on")),
+                name="initiative_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="published") | Q(published_at__isnull=False),
+                name="initiative_published_is_dated",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("initiatives:detail", args=[self.slug])
+
+    def clean(self):
+        if self.image and not self.image_alt.strip():
+            raise ValidationError(
+                {"image_alt": "Décrivez l'image pour qui ne peut pas la voir."}
+            )
+        if self.started_on and self.ended_on and self.ended_on < self.started_on:
+            raise ValidationError(
+                {"ended_on": "La date de fin précède la date de début."}
+            )
+        if self.status == self.Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+
+    @property
+    def is_published(self):
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def period_display(self):
+        """Describe when the initiative ran: its dates if known, else its phase."""
+        if self.started_on and self.ended_on:
+            return f"du {self.started_on:%d/%m/%Y} au {self.ended_on:%d/%m/%Y}"
+        if self.started_on:
+            return f"depuis le {self.started_on:%d/%m/%Y}"
+        return self.get_period_display()

@@ -1,0 +1,170 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.urls import reverse
+
+
+class SurveyQuerySet(models.QuerySet):
+    def accepting_submissions(self):
+        return self.filter(is_accepting_submissions=True)
+
+
+class Survey(models.Model):
+    title = models.CharField("titre", max_length=200)
+    slug = models.SlugField(unique=True)
+    organisers = models.CharField("organisateurs", max_length=200)
+    description = models.TextField("présentation", blank=True)
+    opened_on = models.DateField("ouverture")
+    closed_on = models.DateField("clôture", null=True, blank=True)
+    declared_initiatives = models.PositiveIntegerField(
+        "initiatives déclarées",
+        null=True,
+        blank=True,
+        help_text="Le total publié par les organisateurs (97 pour l'appel à idées "
+        "2020-2021), non recalculé.",
+    )
+    declared_towns = models.PositiveIntegerField(
+        "villes déclarées", null=True, blank=True
+    )
+    declared_intercommunalities = models.PositiveIntegerField(
+        "intercommunalités déclarées", null=True, blank=True
+    )
+    categories = models.ManyToManyField(
+        "initiatives.Category",
+        related_name="surveys",
+        blank=True,
+        verbose_name="catégories proposées",
+    )
+    is_accepting_submissions = models.BooleanField(
+        "accepte des propositions",
+        default=False,
+        help_text="Ouvre le formulaire public de proposition pour cette enquête.",
+    )
+    source = models.CharField("source", max_length=300, blank=True)
+
+    objects = SurveyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_on"]
+        verbose_name = "enquête"
+        verbose_name_plural = "enquêtes"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=F("opened_on")),
+                name="survey_dates_ordered",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("surveys:results")
+
+
+class SubmissionDecision(models.TextChoices):
+    PENDING = "pending", "en attente"
+    PUBLISHED = "published", "publiée"
+    REJECTED = "rejected", "refusée"
+
+
+class Submission(models.Model):
+    """One answer to a survey through the public form: the only home of the
+    submitter's personal data, never shown in public pages, the API or exports."""
+
+    Decision = SubmissionDecision
+
+    survey = models.ForeignKey(
+        Survey, models.PROTECT, related_name="submissions", verbose_name="enquête"
+    )
+    initiative = models.OneToOneField(
+        "initiatives.Initiative",
+        models.CASCADE,
+        related_name="submission",
+        verbose_name="initiative",
+    )
+    submitter_name = models.CharField("nom du contact", max_length=150, blank=True)
+    submitter_email = models.EmailField("courriel du contact", blank=True)
+    submitter_role = models.CharField("fonction du contact", max_length=150, blank=True)
+    has_consented = models.BooleanField(
+        "consentement", help_text="Accord au traitement des données de contact."
+    )
+    submitted_at = models.DateTimeField("reçue le", auto_now_add=True)
+    decision = models.CharField(
+        "décision", max_length=10, choices=Decision, default=Decision.PENDING
+    )
+    review_note = models.TextField(
+        "motif de la décision", blank=True, help_text="Interne, jamais publié."
+    )
+    reviewed_at = models.DateTimeField("examinée le", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reviewed_submissions",
+        verbose_name="examinée par",
+    )
+    contact_purged_at = models.DateTimeField(
+        "données de contact effacées le", null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        verbose_name = "proposition"
+        verbose_name_plural = "propositions"
+        indexes = [models.Index(fields=["decision", "-submitted_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(has_consented=True), name="submission_has_consent"
+            ),
+            models.CheckConstraint(
+                condition=Q(decision__in=SubmissionDecision.values),
+                name="submission_decision_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Proposition du {self.submitted_at:%d/%m/%Y} : {self.initiative}"
+
+
+class KeyFigure(models.Model):
+    """A figure quoted by the publication: a dated snapshot with its source,
+    never computed from the catalogue."""
+
+    slug = models.SlugField(unique=True)
+    display_value = models.CharField(
+        "valeur affichée", max_length=20, help_text="Telle que publiée : « +30 % »."
+    )
+    value = models.DecimalField("valeur numérique", max_digits=14, decimal_places=2)
+    unit = models.CharField(
+        "unité", max_length=50, help_text="Par exemple « % », « personnes »."
+    )
+    label = models.CharField("intitulé", max_length=100)
+    explanation = models.TextField("explication")
+    source = models.CharField(
+        "organisme source",
+        max_length=200,
+        help_text="L'organisme qui a produit le chiffre, tel que cité par la "
+        "publication.",
+    )
+    publication = models.CharField(
+        "publication",
+        max_length=300,
+        help_text="Le document dans lequel le portail a relevé ce chiffre.",
+    )
+    period = models.CharField(
+        "période", max_length=100, help_text="La période que le chiffre décrit."
+    )
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        ordering = ["order", "label"]
+        verbose_name = "chiffre clé"
+        verbose_name_plural = "chiffres clés"
+
+    def __str__(self):
+        return f"{self.display_value} {self.label}"
+
+    def get_absolute_url(self):
+        return reverse("surveys:key_figures") + f"#{self.slug}"

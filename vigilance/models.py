@@ -1,0 +1,26 @@
+from django.db import models
+from django.urls import reverse
+
+
+class VigilancePoint(models.Model):
+    title = models.CharField("titre", max_length=150, unique=True)
+    slug = models.SlugField(unique=True)
+    summary = models.CharField("résumé", max_length=300)
+    body = models.TextField("texte")
+    cnfpt_echoes = models.TextField(
+        "échos dans l'étude du CNFPT",
+        blank=True,
+        help_text="Ce que l'étude du CNFPT (octobre 2020) dit de ce point, résumé.",
+    )
+    order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    class Meta:
+        ordering = ["order", "title"]
+        verbose_name = "point de vigilance"
+        verbose_name_plural = "points de vigilance"
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("vigilance:detail", args=[self.slug])

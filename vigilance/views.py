@@ -1,0 +1,15 @@
+from django.shortcuts import get_object_or_404, render
+
+from .models import VigilancePoint
+
+
+def vigilance_point_list(request):
+    context = {"points": VigilancePoint.objects.all()}
+    return render(request, "vigilance/vigilancepoint_list.html", context)
+
+
+def vigilance_point_detail(request, slug):
+    point = get_object_or_404(VigilancePoint, slug=slug)
+    initiatives = point.initiatives.published().for_listing()
+    context = {"point": point, "initiatives": initiatives}
+    return render(request, "vigilance/vigilancepoint_detail.html", context)
