@@ -1,9 +1,14 @@
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models
+from django.db.models import Case, Count, F, Func, Q, Value, When
+from django.db.models.functions import Concat
+from django.db.models.lookups import Contains
 from django.urls import reverse
 from django.utils import timezone
+
+from .search import search_stems
 
 LABEL_MAX = 5
 
@@ -24,6 +29,19 @@ class Region(models.Model):
         return reverse("initiatives:list") + f"?region={self.code}"
 
 
+class DepartmentQuerySet(models.QuerySet):
+    def with_counts(self):
+        """Annotate each department with its number of published initiatives."""
+        published = Q(collectivities__initiatives__status=InitiativeStatus.PUBLISHED)
+        return (
+            self.select_related("region")
+            .annotate(
+                initiative_count=Count("collectivities__initiatives", filter=published)
+            )
+            .order_by("code")
+        )
+
+
 class Department(models.Model):
     code = models.CharField(
         "code INSEE", max_length=3, unique=True, help_text="Par exemple 13, 2A ou 971."
@@ -35,6 +53,8 @@ class Department(models.Model):
         related_name="departments",
         verbose_name="région",
     )
+
+    objects = DepartmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
@@ -66,9 +86,16 @@ class CollectivityQuerySet(models.QuerySet):
     def labelled(self):
         return self.filter(label_level__isnull=False)
 
-    def with_initiatives(self):
-        """Keep the collectivities that have at least one published initiative."""
-        return self.filter(initiatives__status=Initiative.Status.PUBLISHED).distinct()
+    def with_initiative_counts(self):
+        """Keep the collectivities with published initiatives, annotated with
+        their number, and their department loaded."""
+        published = Q(initiatives__status=InitiativeStatus.PUBLISHED)
+        return (
+            self.annotate(initiative_count=Count("initiatives", filter=published))
+            .filter(initiative_count__gt=0)
+            .select_related("department")
+            .order_by("name", "code")
+        )
 
 
 class Collectivity(models.Model):
@@ -183,11 +210,22 @@ class Category(models.Model):
         return reverse("initiatives:list") + f"?category={self.slug}"
 
 
+class ThemeQuerySet(models.QuerySet):
+    def with_counts(self):
+        """Annotate each theme with its number of published initiatives."""
+        published = Q(initiatives__status=InitiativeStatus.PUBLISHED)
+        return self.annotate(
+            initiative_count=Count("initiatives", filter=published)
+        ).order_by("order", "name")
+
+
 class Theme(models.Model):
     name = models.CharField("nom", max_length=150, unique=True)
     slug = models.SlugField(unique=True)
     summary = models.TextField("présentation", blank=True)
     order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    objects = ThemeQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "name"]
@@ -224,6 +262,22 @@ class InitiativeOutcome(models.TextChoices):
     UNKNOWN = "unknown", "non connu"
 
 
+def postgres_query(query):
+    return SearchQuery(query, config="french_unaccent", search_type="websearch")
+
+
+def folded_document():
+    """The SQLite fallback's searchable text: every searched field, folded."""
+    parts = []
+    for name in ("title", "summary", "description", "collectivity__name"):
+        parts += [F(name), Value(" ")]
+    return Func(
+        Concat(*parts, output_field=models.TextField()),
+        function="portal_fold",
+        output_field=models.TextField(),
+    )
+
+
 class InitiativeQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Initiative.Status.PUBLISHED)
@@ -231,11 +285,71 @@ class InitiativeQuerySet(models.QuerySet):
     def featured(self):
         return self.filter(is_featured=True)
 
+    def search(self, query):
+        """Keep the initiatives whose title, summary, description or collectivity
+        name match every meaningful word of `query`, ignoring case and accents.
+
+        PostgreSQL: French full-text search on the indexed `search_vector`
+        (stemmed: "commerçants" finds "commerce"). SQLite: the same words'
+        Snowball stems matched at the start of a word in the folded text.
+        """
+        if connections[self.db].vendor == "postgresql":
+            return self.filter(search_vector=postgres_query(query))
+        stems = search_stems(query)
+        if not stems:
+            return self.none()
+        queryset = self.alias(folded_document=folded_document())
+        for stem in stems:
+            queryset = queryset.filter(folded_document__contains=f" {stem}")
+        return queryset
+
+    def ranked(self, query):
+        """Order by relevance to `query`: title and collectivity name first."""
+        if connections[self.db].vendor == "postgresql":
+            rank = SearchRank(F("search_vector"), postgres_query(query))
+            return self.annotate(rank=rank).order_by("-rank", "title", "pk")
+        title, name, summary = (
+            Func(F(field), function="portal_fold", output_field=models.TextField())
+            for field in ("title", "collectivity__name", "summary")
+        )
+        rank = Value(0.0)
+        for stem in search_stems(query):
+            for field, weight in ((title, 1.0), (name, 1.0), (summary, 0.4)):
+                hit = Case(
+                    When(Contains(field, Value(f" {stem}")), then=Value(weight)),
+                    default=Value(0.0),
+                )
+                rank = rank + hit
+        return self.annotate(rank=rank).order_by("-rank", "title", "pk")
+
     def for_listing(self):
         """Load everything an initiative card shows, in a fixed number of queries."""
         return self.select_related(
             "collectivity__department__region", "category"
         ).prefetch_related("themes")
+
+    def for_detail(self):
+        """Load everything the detail page shows: the card's relations plus
+        vigilance points (one more query)."""
+        return self.for_listing().prefetch_related("vigilance_points")
+
+    def related_to(self, initiative, limit=4):
+        """Pick up to `limit` other initiatives sharing a theme or the department,
+        those sharing both first."""
+        themes = [theme.pk for theme in initiative.themes.all()]
+        department = initiative.collectivity.department_id
+        same_theme = Q(themes__in=themes)
+        same_department = Q(collectivity__department=department)
+        return (
+            self.exclude(pk=initiative.pk)
+            .filter(same_theme | same_department)
+            .annotate(
+                shared=Count("themes", filter=same_theme, distinct=True)
+                + Case(When(same_department, then=Value(2)), default=Value(0))
+            )
+            .order_by("-shared", "title")
+            .for_listing()[:limit]
+        )
 
     def publish(self):
         """Publish the selected initiatives, dating those published for the first
@@ -343,6 +457,9 @@ class Initiative(models.Model):
         help_text="D'où vient l'information (publication, page, réponse à l'enquête).",
     )
     published_at = models.DateTimeField("publiée le", null=True, blank=True)
+    # Maintained by PostgreSQL triggers (migration 0003): title, collectivity name,
+    # summary and description, accent-folded and stemmed. Unused on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     updated_at = models.DateTimeField("mise à jour le", auto_now=True)
 
@@ -379,7 +496,7 @@ class Initiative(models.Model):
             models.CheckConstraint(
                 condition=Q(started_on__isnull=True)
                 | Q(ended_on__isnull=True)
-                | Q(ended_on__gte=models.F("started_on")),
+                | Q(ended_on__gte=F("started_on")),
                 name="initiative_dates_ordered",
             ),
             models.CheckConstraint(

@@ -24,8 +24,8 @@ class CollectivityFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Collectivity
 
-    name = factory.Sequence(lambda n: f"Ville {n}")
-    slug = factory.Sequence(lambda n: f"ville-{n}")
+    name = factory.Sequence(lambda n: f"Ville d'essai {n}")
+    slug = factory.Sequence(lambda n: f"ville-essai-{n}")
     kind = Collectivity.Kind.COMMUNE
     code = factory.Sequence(lambda n: f"X{n:04d}")
     department = factory.LazyFunction(lambda: Department.objects.get(code="13"))

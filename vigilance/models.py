@@ -1,5 +1,17 @@
 from django.db import models
+from django.db.models import Count, Q
 from django.urls import reverse
+
+from initiatives.models import Initiative
+
+
+class VigilancePointQuerySet(models.QuerySet):
+    def with_counts(self):
+        """Annotate each point with its number of published initiatives."""
+        published = Q(initiatives__status=Initiative.Status.PUBLISHED)
+        return self.annotate(
+            initiative_count=Count("initiatives", filter=published)
+        ).order_by("order", "title")
 
 
 class VigilancePoint(models.Model):
@@ -13,6 +25,8 @@ class VigilancePoint(models.Model):
         help_text="Ce que l'étude du CNFPT (octobre 2020) dit de ce point, résumé.",
     )
     order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    objects = VigilancePointQuerySet.as_manager()
 
     class Meta:
         ordering = ["order", "title"]

@@ -1,0 +1,282 @@
+"""The one FilterSet of the catalogue: the list page, its feed, the CSV export and
+the API all read their query parameters through it, so a URL means the same thing
+everywhere. Values within a facet are OR-ed, facets are AND-ed."""
+
+from dataclasses import dataclass
+
+import django_filters
+from django import forms
+from django.db.models import Count
+from django.urls import reverse
+
+from vigilance.models import VigilancePoint
+
+from .models import Category, Collectivity, Department, Initiative, Region, Theme
+
+SEARCH_MAX_LENGTH = 200
+LABEL_CHOICES = [(str(level), "@" * level if level else "0 @") for level in range(6)]
+
+
+class SortChoices:
+    RELEVANCE = "relevance"
+    TITLE = "title"
+    DEPARTMENT = "department"
+    NEWEST = "newest"
+    CHOICES = [
+        (RELEVANCE, "pertinence"),
+        (TITLE, "titre"),
+        (DEPARTMENT, "département"),
+        (NEWEST, "les plus récentes"),
+    ]
+
+
+@dataclass
+class FacetOption:
+    value: str
+    label: str
+    count: int
+    is_selected: bool
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list[FacetOption]
+
+    @property
+    def has_selection(self):
+        return any(option.is_selected for option in self.options)
+
+
+def multiple(**kwargs):
+    return django_filters.MultipleChoiceFilter(
+        widget=forms.CheckboxSelectMultiple, **kwargs
+    )
+
+
+def model_multiple(**kwargs):
+    return django_filters.ModelMultipleChoiceFilter(
+        widget=forms.CheckboxSelectMultiple, **kwargs
+    )
+
+
+class InitiativeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Rechercher",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Titre, description ou nom de la collectivité ; accents et "
+        "majuscules sont ignorés.",
+    )
+    department = model_multiple(
+        # With to_field_name, django-filter compares field_name to each chosen
+        # object's code: the path must end in `__code`, or "13" would be a pk.
+        field_name="collectivity__department__code",
+        to_field_name="code",
+        queryset=Department.objects.all(),
+        label="Département",
+    )
+    region = model_multiple(
+        field_name="collectivity__department__region__code",
+        to_field_name="code",
+        queryset=Region.objects.all(),
+        label="Région",
+    )
+    theme = model_multiple(
+        field_name="themes__slug",
+        to_field_name="slug",
+        queryset=Theme.objects.all(),
+        label="Thème",
+    )
+    category = model_multiple(
+        field_name="category__slug",
+        to_field_name="slug",
+        queryset=Category.objects.all(),
+        label="Catégorie de l'enquête",
+    )
+    kind = multiple(
+        field_name="collectivity__kind",
+        choices=Collectivity.Kind.choices,
+        label="Type de collectivité",
+    )
+    label = multiple(
+        field_name="collectivity__label_level",
+        choices=LABEL_CHOICES,
+        label="Label Villes Internet",
+    )
+    vigilance = model_multiple(
+        field_name="vigilance_points__slug",
+        to_field_name="slug",
+        queryset=VigilancePoint.objects.all(),
+        label="Point de vigilance",
+    )
+    period = multiple(
+        field_name="period", choices=Initiative.Period.choices, label="Période"
+    )
+    featured = multiple(
+        field_name="is_featured",
+        choices=[("1", "bonnes pratiques à la une")],
+        method="filter_featured",
+        label="À la une",
+    )
+    sort = django_filters.ChoiceFilter(
+        method="filter_sort",
+        choices=SortChoices.CHOICES,
+        empty_label=None,
+        label="Trier par",
+    )
+
+    # Facet name → the path its counts group by.
+    FACETS = {
+        "theme": "themes__slug",
+        "category": "category__slug",
+        "region": "collectivity__department__region__code",
+        "department": "collectivity__department__code",
+        "kind": "collectivity__kind",
+        "label": "collectivity__label_level",
+        "vigilance": "vigilance_points__slug",
+        "period": "period",
+        "featured": "is_featured",
+    }
+
+    class Meta:
+        model = Initiative
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.search(value) if value.strip() else queryset
+
+    def filter_featured(self, queryset, name, value):
+        return queryset.filter(is_featured=True) if value else queryset
+
+    def filter_sort(self, queryset, name, value):
+        query = self.form.cleaned_data.get("q", "").strip()
+        if value == SortChoices.RELEVANCE and query:
+            return queryset.ranked(query)
+        if value == SortChoices.DEPARTMENT:
+            return queryset.order_by("collectivity__department__code", "title", "pk")
+        if value == SortChoices.NEWEST:
+            return queryset.order_by("-published_at", "-pk")
+        return queryset.order_by("title", "pk")
+
+    @property
+    def qs(self):
+        queryset = super().qs
+        if self.is_bound and self.form.cleaned_data.get("sort"):
+            return queryset
+        # No sort asked: by relevance while searching, else by title.
+        return self.filter_sort(queryset, "sort", SortChoices.RELEVANCE)
+
+    @property
+    def current_sort(self):
+        """Name the order the results are in (the asked one or the default)."""
+        asked = self.form.cleaned_data.get("sort") if self.is_valid() else None
+        query = self.form.cleaned_data.get("q", "").strip() if self.is_valid() else ""
+        return asked or (SortChoices.RELEVANCE if query else SortChoices.TITLE)
+
+    def error_list(self):
+        """Pair each invalid parameter's French label with its error message."""
+        return [
+            (str(self.form.fields[name].label), error)
+            for name, errors in self.errors.items()
+            for error in errors
+        ]
+
+    def url_without(self, name, value=None):
+        """Build the query string of this view without one value (or all values)
+        of one parameter, back to page one."""
+        data = self.data.copy()
+        data.pop("page", None)
+        kept = [v for v in data.getlist(name) if value is not None and v != value]
+        data.setlist(name, kept)
+        query = data.urlencode()
+        return reverse("initiatives:list") + (f"?{query}" if query else "")
+
+    def active_filters(self, facets):
+        """List the active filters, each with the URL that removes it."""
+        active = []
+        query = self.data.get("q", "").strip()
+        if query:
+            active.append(
+                {
+                    "facet": "Recherche",
+                    "label": f"« {query[:60]} »",
+                    "url": self.url_without("q"),
+                }
+            )
+        for facet in facets:
+            for option in facet.options:
+                if option.is_selected:
+                    active.append(
+                        {
+                            "facet": facet.label,
+                            "label": option.label,
+                            "url": self.url_without(facet.name, option.value),
+                        }
+                    )
+        return active
+
+    def feed_url(self):
+        """Give the Atom feed of exactly this selection."""
+        data = self.data.copy()
+        for name in ("page", "sort"):
+            data.pop(name, None)
+        query = data.urlencode()
+        return reverse("initiatives:feed") + (f"?{query}" if query else "")
+
+    def filtered_without(self, excluded):
+        """Apply every valid filter but `excluded` and the sort (no query)."""
+        queryset = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in (excluded, "sort"):
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
+    def facet_counts(self):
+        """Count, for every facet value, the initiatives ticking it would give:
+        the other facets' filters apply, its own does not. One query per facet."""
+        self.is_valid()
+        counts = {}
+        for name, path in self.FACETS.items():
+            rows = (
+                self.filtered_without(name)
+                .order_by()
+                .values_list(path)
+                .annotate(count=Count("pk", distinct=True))
+            )
+            counts[name] = {
+                str(int(key) if isinstance(key, bool) else key): count
+                for key, count in rows
+                if key is not None and count
+            }
+        return counts
+
+    def facets(self):
+        """Describe each facet for the filter form: the values that have results
+        or are selected, with their counts. Costs the facet counts' queries plus
+        one per facet listing model rows (themes, departments…)."""
+        counts = self.facet_counts()
+        facets = []
+        for name in self.FACETS:
+            field = self.form.fields[name]
+            chosen = self.form.cleaned_data.get(name) or []
+            if hasattr(field, "queryset"):
+                key = self.filters[name].extra["to_field_name"]
+                choices = [(getattr(obj, key), str(obj)) for obj in field.queryset]
+                selected = {getattr(obj, key) for obj in chosen}
+            else:
+                choices = [(str(value), str(label)) for value, label in field.choices]
+                selected = set(chosen)
+            options = [
+                FacetOption(
+                    value=value,
+                    label=label,
+                    count=counts[name].get(value, 0),
+                    is_selected=value in selected,
+                )
+                for value, label in choices
+                if counts[name].get(value) or value in selected
+            ]
+            facets.append(Facet(name, str(field.label), options))
+        return facets
