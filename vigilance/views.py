@@ -4,7 +4,7 @@ from .models import VigilancePoint
 
 
 def vigilance_point_list(request):
-    context = {"points": VigilancePoint.objects.all()}
+    context = {"points": VigilancePoint.objects.with_counts()}
     return render(request, "vigilance/vigilancepoint_list.html", context)
 
 
