@@ -40,6 +40,7 @@ $(VENV)/.installed: requirements.lock
 
 migrate: install
 	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py createcachetable
 
 seed: migrate
 	DEBUG=1 $(PY) manage.py load_seed

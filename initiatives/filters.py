@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
 
 from vigilance.models import VigilancePoint
@@ -217,13 +217,16 @@ class InitiativeFilter(django_filters.FilterSet):
                     )
         return active
 
-    def feed_url(self):
-        """Give the Atom feed of exactly this selection."""
+    def export_url(self, route, drop=("page",)):
+        """Give the URL of `route` (feed, CSV) for exactly this selection."""
         data = self.data.copy()
-        for name in ("page", "sort"):
+        for name in drop:
             data.pop(name, None)
         query = data.urlencode()
-        return reverse("initiatives:feed") + (f"?{query}" if query else "")
+        return reverse(route) + (f"?{query}" if query else "")
+
+    def feed_url(self):
+        return self.export_url("initiatives:feed", drop=("page", "sort"))
 
     def filtered_without(self, excluded):
         """Apply every valid filter but `excluded` and the sort (no query)."""
@@ -280,3 +283,47 @@ class InitiativeFilter(django_filters.FilterSet):
             ]
             facets.append(Facet(name, str(field.label), options))
         return facets
+
+
+class CollectivityFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_q",
+        label="Rechercher",
+        max_length=SEARCH_MAX_LENGTH,
+        help_text="Début ou partie du nom, code INSEE ou SIREN, code postal.",
+    )
+    department = model_multiple(
+        field_name="department__code",
+        to_field_name="code",
+        queryset=Department.objects.all(),
+        label="Département",
+    )
+    region = model_multiple(
+        field_name="department__region__code",
+        to_field_name="code",
+        queryset=Region.objects.all(),
+        label="Région",
+    )
+    kind = multiple(
+        field_name="kind", choices=Collectivity.Kind.choices, label="Nature"
+    )
+    label = multiple(
+        field_name="label_level", choices=LABEL_CHOICES, label="Label Villes Internet"
+    )
+    has_initiatives = django_filters.BooleanFilter(
+        method="filter_has_initiatives",
+        label="Avec des initiatives publiées",
+        help_text="true : seulement les collectivités qui ont au moins une "
+        "initiative publiée.",
+    )
+
+    class Meta:
+        model = Collectivity
+        fields = []
+
+    def filter_q(self, queryset, name, value):
+        return queryset.matching(value)
+
+    def filter_has_initiatives(self, queryset, name, value):
+        published = Initiative.objects.published().filter(collectivity=OuterRef("pk"))
+        return queryset.filter(Exists(published) if value else ~Exists(published))

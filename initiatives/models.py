@@ -8,7 +8,7 @@ from django.db.models.lookups import Contains
 from django.urls import reverse
 from django.utils import timezone
 
-from .search import search_stems
+from .search import fold, search_stems
 
 LABEL_MAX = 5
 
@@ -82,6 +82,24 @@ class CollectivityQuerySet(models.QuerySet):
 
     def intercommunalities(self):
         return self.exclude(kind=Collectivity.Kind.COMMUNE)
+
+    def matching(self, text):
+        """Keep the collectivities whose name contains `text`, ignoring case,
+        accents and hyphens, or whose official code or a postcode is `text`."""
+        text = text.strip()
+        if not text:
+            return self
+        by_code = Q(code=text.upper()) | Q(siren=text)
+        if text.isdigit() and len(text) == 5:
+            by_code |= Q(postcodes__contains=text)
+        if connections[self.db].vendor == "postgresql":
+            by_name = Q(name__unaccent__icontains=text) | Q(
+                name__unaccent__icontains=text.replace(" ", "-")
+            )
+            return self.filter(by_name | by_code)
+        folded_name = Func(F("name"), function="portal_fold")
+        queryset = self.alias(folded_name=folded_name)
+        return queryset.filter(Q(folded_name__contains=fold(text).strip()) | by_code)
 
     def labelled(self):
         return self.filter(label_level__isnull=False)

@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from . import views
+from .api import router
 from .sitemaps import SITEMAPS
+
+handler404 = "portal.views.page_not_found"
 
 
 def page(template, **kwargs):
@@ -24,6 +28,14 @@ urlpatterns = [
     ),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
     path("admin/", admin.site.urls),
+    path("api/", page("pages/api.html"), name="api"),
+    path("api/v1/", include((router.urls, "api"))),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path(
+        "api/v1/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema"),
+        name="api_docs",
+    ),
     path("", include("initiatives.urls")),
     path("", include("surveys.urls")),
     path("vigilance/", include("vigilance.urls")),

@@ -1,0 +1,71 @@
+from rest_framework import viewsets
+
+from .filters import CollectivityFilter, InitiativeFilter
+from .models import Category, Collectivity, Department, Initiative, Region, Theme
+from .serializers import (
+    CategorySerializer,
+    CollectivitySerializer,
+    DepartmentSerializer,
+    InitiativeSerializer,
+    RegionSerializer,
+    ThemeSerializer,
+)
+
+
+class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Les initiatives publiées. La liste accepte exactement les paramètres de la
+    page /initiatives/ (mêmes filtres, même recherche) : plusieurs valeurs d'un
+    même paramètre sont combinées par OU, des paramètres différents par ET."""
+
+    queryset = Initiative.objects.published().for_detail()
+    serializer_class = InitiativeSerializer
+    filterset_class = InitiativeFilter
+    lookup_field = "slug"
+    ordering_fields = ["title", "published_at", "updated_at"]
+
+
+class CollectivityViewSet(viewsets.ReadOnlyModelViewSet):
+    """Les communes et intercommunalités du référentiel officiel (INSEE, DGCL),
+    désignées par leur code INSEE (commune) ou SIREN (intercommunalité)."""
+
+    queryset = Collectivity.objects.select_related("department__region")
+    serializer_class = CollectivitySerializer
+    filterset_class = CollectivityFilter
+    lookup_field = "code"
+    ordering_fields = ["name", "code", "population"]
+
+
+class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+    """Les 101 départements, désignés par leur code INSEE (13, 2A, 971…)."""
+
+    queryset = Department.objects.select_related("region")
+    serializer_class = DepartmentSerializer
+    lookup_field = "code"
+    ordering_fields = ["code", "name"]
+
+
+class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Les 18 régions, désignées par leur code INSEE."""
+
+    queryset = Region.objects.all()
+    serializer_class = RegionSerializer
+    lookup_field = "code"
+    ordering_fields = ["code", "name"]
+
+
+class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Les cinq thèmes de la publication."""
+
+    queryset = Theme.objects.all()
+    serializer_class = ThemeSerializer
+    lookup_field = "slug"
+    ordering_fields = ["order", "name"]
+
+
+class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Les trois catégories de l'appel à idées."""
+
+    queryset = Category.objects.all()
+    serializer_class = CategorySerializer
+    lookup_field = "slug"
+    ordering_fields = ["order", "name"]

@@ -1,0 +1,38 @@
+"""API conventions shared by every viewset: pagination, throttle, errors.
+
+Kept apart from the router, which imports the viewsets: DRF imports this module
+while loading its settings."""
+
+from django.conf import settings
+from rest_framework import exceptions, pagination
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import exception_handler
+
+
+class Pagination(pagination.PageNumberPagination):
+    """Pages of 20 by default, up to 100 with `page_size`."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class AnonymousThrottle(AnonRateThrottle):
+    """Throttle anonymous clients by address, at the rate the settings give now
+    (DRF reads its own setting once, at import)."""
+
+    def get_rate(self):
+        return settings.API_ANONYMOUS_RATE
+
+
+def handle_exception(exc, context):
+    """Answer every API error in JSON with a readable `detail`; invalid query
+    parameters are named, with their messages under `errors`."""
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, exceptions.ValidationError):
+        errors = response.data if isinstance(response.data, dict) else {}
+        names = ", ".join(errors) or "requête"
+        response.data = {
+            "detail": f"Paramètre invalide : {names}.",
+            "errors": errors,
+        }
+    return response
