@@ -1,0 +1,256 @@
+"""Open-data files: streamed CSV and JSON, their Table Schema, README and the
+DCAT catalogue that lets a national portal harvest them."""
+
+import csv
+import datetime
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from .serializers import Column, csv_cell, json_cell, rows
+
+LICENCE = {
+    "title": "Licence Ouverte / Open Licence version 2.0",
+    "name": "etalab-2.0",
+    "path": "https://www.etalab.gouv.fr/licence-ouverte-open-licence",
+}
+ATTRIBUTION = (
+    "Villes Internet, portail des initiatives numériques des collectivités "
+    "(d'après Villes Internet et Villes de France, 2021 ; géographie INSEE et DGCL)"
+)
+PUBLISHER = "Villes Internet"
+CHUNK_ROWS = 500  # rows per chunk written to the response
+QUERY_CHUNK = 2000  # rows per database fetch, with their prefetched relations
+
+DATASETS = {
+    "initiatives": {
+        "title": "Initiatives numériques des collectivités pendant la crise sanitaire",
+        "description": (
+            "Les initiatives numériques publiées sur le portail : collectivité "
+            "(code INSEE ou SIREN), département, région, thèmes, catégorie de "
+            "l'appel à idées, points de vigilance, période et devenir."
+        ),
+        "keywords": ["covid-19", "collectivités", "numérique", "initiatives"],
+        "csv": "initiatives:data_initiatives_csv",
+        "json": "initiatives:data_initiatives_json",
+        "schema": "initiatives:data_initiatives_schema",
+    },
+    "collectivites": {
+        "title": "Collectivités ayant des initiatives numériques publiées",
+        "description": (
+            "Les communes et intercommunalités dont le portail publie au moins une "
+            "initiative, avec leur code officiel, leur département, leur label "
+            "Villes Internet et leur nombre d'initiatives."
+        ),
+        "keywords": ["collectivités", "label Villes Internet", "numérique"],
+        "csv": "initiatives:data_collectivities_csv",
+        "json": "initiatives:data_collectivities_json",
+        "schema": "initiatives:data_collectivities_schema",
+    },
+}
+
+
+def iterate(objects: Iterable[Any]) -> Iterator[Any]:
+    """Walk a queryset in chunks, so memory stays flat whatever its size."""
+    if hasattr(objects, "iterator"):
+        return objects.iterator(chunk_size=QUERY_CHUNK)
+    return iter(objects)
+
+
+class Echo:
+    """A file-like object that hands back what it is given (for csv.writer)."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_chunks(columns: list[Column], objects: Iterable[Any], base: str):
+    writer = csv.writer(Echo(), lineterminator="\r\n")
+    yield writer.writerow([column.name for column in columns])
+    chunk = []
+    for row in rows(iterate(objects), columns, base, csv_cell):
+        chunk.append(writer.writerow(row))
+        if len(chunk) == CHUNK_ROWS:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk)
+
+
+def json_chunks(columns: list[Column], objects: Iterable[Any], base: str):
+    names = [column.name for column in columns]
+    yield "["
+    separator, chunk = "\n", []
+    for row in rows(iterate(objects), columns, base, json_cell):
+        chunk.append(
+            separator
+            + json.dumps(dict(zip(names, row, strict=True)), ensure_ascii=False)
+        )
+        separator = ",\n"
+        if len(chunk) == CHUNK_ROWS:
+            yield "".join(chunk)
+            chunk = []
+    yield "".join(chunk) + "\n]\n"
+
+
+def attachment(response: StreamingHttpResponse, filename: str):
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def csv_response(filename: str, columns: list[Column], objects, base: str):
+    """Stream a CSV file: UTF-8, comma-separated, with a header row."""
+    response = StreamingHttpResponse(
+        csv_chunks(columns, objects, base), content_type="text/csv; charset=utf-8"
+    )
+    return attachment(response, filename)
+
+
+def json_response(filename: str, columns: list[Column], objects, base: str):
+    """Stream a JSON array of objects with the CSV's keys."""
+    response = StreamingHttpResponse(
+        json_chunks(columns, objects, base),
+        content_type="application/json; charset=utf-8",
+    )
+    return attachment(response, filename)
+
+
+def table_schema(name: str, columns: list[Column], base: str) -> dict[str, Any]:
+    """Describe a CSV file as a Table Schema, as schema.data.gouv.fr does."""
+    dataset = DATASETS[name]
+    return {
+        "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
+        "name": f"portail-initiatives-{name}",
+        "title": dataset["title"],
+        "description": dataset["description"],
+        "countryCode": "FR",
+        "homepage": base + reverse("initiatives:data"),
+        "path": base + reverse(dataset["schema"]),
+        "licenses": [LICENCE],
+        "resources": [
+            {"title": "Fichier complet", "path": base + reverse(dataset["csv"])}
+        ],
+        "sources": [
+            {
+                "title": "Villes Internet et Villes de France, « Numérique et gestion "
+                "de crise locale » (2021)"
+            },
+            {
+                "title": "INSEE, Code officiel géographique 2026 ; DGCL, liste des "
+                "EPCI à fiscalité propre 2026"
+            },
+        ],
+        "contributors": [{"title": PUBLISHER, "role": "author"}],
+        "version": "1.0.0",
+        "created": "2026-11-22",
+        "fields": [column.schema() for column in columns],
+        "primaryKey": columns[0].name,
+        "missingValues": [""],
+    }
+
+
+def readme(datasets: dict[str, list[Column]], base: str) -> str:
+    """Document every column of every file, in Markdown."""
+    lines = [
+        "# Données ouvertes du portail des initiatives numériques des collectivités",
+        "",
+        f"Licence : {LICENCE['title']} ({LICENCE['path']}).",
+        f"Attribution demandée : « {ATTRIBUTION} ».",
+        "",
+        "Fichiers CSV en UTF-8, séparateur virgule, ligne d'en-tête, dates ISO 8601, "
+        "codes INSEE et SIREN en texte ; listes séparées par « | ».",
+    ]
+    for name, columns in datasets.items():
+        dataset = DATASETS[name]
+        lines += [
+            "",
+            f"## {dataset['title']}",
+            "",
+            dataset["description"],
+            "",
+            f"- CSV : {base}{reverse(dataset['csv'])}",
+            f"- JSON : {base}{reverse(dataset['json'])}",
+            f"- Schéma (Table Schema) : {base}{reverse(dataset['schema'])}",
+            "",
+            "| colonne | type | description | exemple |",
+            "| --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| `{c.name}` | {c.type} | {c.description} | {c.example} |"
+            for c in columns
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def dcat_catalogue(base: str, modified: datetime.datetime | None) -> dict[str, Any]:
+    """Describe the datasets and their distributions in DCAT (JSON-LD)."""
+    modified_at = modified.isoformat() if modified else None
+    datasets = []
+    for name, dataset in DATASETS.items():
+        distributions = [
+            {
+                "@type": "dcat:Distribution",
+                "dct:title": f"{dataset['title']} ({kind.upper()})",
+                "dcat:downloadURL": {"@id": base + reverse(dataset[kind])},
+                "dcat:accessURL": {"@id": base + reverse(dataset[kind])},
+                "dcat:mediaType": media,
+                "dct:format": kind.upper(),
+                "dct:license": {"@id": LICENCE["path"]},
+                "dct:conformsTo": {"@id": base + reverse(dataset["schema"])},
+            }
+            for kind, media in (("csv", "text/csv"), ("json", "application/json"))
+        ]
+        datasets.append(
+            {
+                "@id": base + reverse("initiatives:data") + f"#{name}",
+                "@type": "dcat:Dataset",
+                "dct:identifier": f"portail-initiatives-{name}",
+                "dct:title": dataset["title"],
+                "dct:description": dataset["description"],
+                "dcat:keyword": dataset["keywords"],
+                "dct:language": {
+                    "@id": "http://publications.europa.eu/resource/authority/language/FRA"
+                },
+                "dct:license": {"@id": LICENCE["path"]},
+                "dct:publisher": {"@type": "foaf:Organization", "foaf:name": PUBLISHER},
+                "dct:spatial": {
+                    "@id": "http://publications.europa.eu/resource/authority/country/FRA"
+                },
+                "dct:temporal": {
+                    "@type": "dct:PeriodOfTime",
+                    "dcat:startDate": "2020-03-01",
+                    "dcat:endDate": "2021-12-31",
+                },
+                "dct:modified": modified_at,
+                "dcat:landingPage": {"@id": base + reverse("initiatives:data")},
+                "dcat:distribution": distributions,
+            }
+        )
+    return {
+        "@context": {
+            "dcat": "http://www.w3.org/ns/dcat#",
+            "dct": "http://purl.org/dc/terms/",
+            "foaf": "http://xmlns.com/foaf/0.1/",
+        },
+        "@id": base + reverse("initiatives:data_catalogue"),
+        "@type": "dcat:Catalog",
+        "dct:title": "Portail des initiatives numériques des collectivités",
+        "dct:description": (
+            "Données ouvertes du catalogue des initiatives numériques prises par "
+            "les collectivités françaises pendant la crise de la Covid-19."
+        ),
+        "dct:publisher": {"@type": "foaf:Organization", "foaf:name": PUBLISHER},
+        "dct:license": {"@id": LICENCE["path"]},
+        "dct:modified": modified_at,
+        "foaf:homepage": {"@id": base + "/"},
+        "dcat:dataset": datasets,
+        "dcat:service": {
+            "@type": "dcat:DataService",
+            "dct:title": "API REST du portail (lecture seule)",
+            "dcat:endpointURL": {"@id": base + "/api/v1/"},
+            "dcat:endpointDescription": {"@id": base + "/api/v1/schema/"},
+            "dct:license": {"@id": LICENCE["path"]},
+        },
+    }

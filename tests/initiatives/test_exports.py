@@ -1,0 +1,171 @@
+import csv
+import io
+import json
+
+import frictionless
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from initiatives.models import Category, Collectivity, Initiative
+from initiatives.serializers import INITIATIVE_COLUMNS
+
+pytestmark = pytest.mark.django_db
+
+
+def download(client, name, **params):
+    response = client.get(reverse(f"initiatives:{name}"), params)
+    assert response.status_code == 200, response
+    return response, b"".join(response.streaming_content).decode("utf-8")
+
+
+def read_csv(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_has_stable_snake_case_columns(client):
+    response, text = download(client, "data_initiatives_csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert 'filename="initiatives.csv"' in response["Content-Disposition"]
+    header = text.splitlines()[0].split(",")
+    assert header == [column.name for column in INITIATIVE_COLUMNS]
+    assert all(name == name.lower() and " " not in name for name in header)
+
+
+def test_csv_rows_keep_codes_as_text_and_dates_in_iso_8601(client):
+    _, text = download(client, "data_initiatives_csv", department="2A")
+    (ajaccio,) = read_csv(text)
+    assert ajaccio["collectivity_code"] == "2A004"
+    assert ajaccio["department_code"] == "2A"
+    published = Initiative.objects.get(slug=ajaccio["slug"]).published_at
+    assert timezone.datetime.fromisoformat(ajaccio["published_at"]) == published
+    assert ajaccio["is_featured"] == "false"
+
+
+def test_csv_joins_lists_with_the_documented_separator(client):
+    _, text = download(client, "data_initiatives_csv", q="Saumur en action")
+    (saumur,) = read_csv(text)
+    assert saumur["themes"].split("|") == ["lien-de-proximite", "solidarite-numerique"]
+
+
+def test_csv_exports_exactly_the_filtered_list(client):
+    _, text = download(client, "data_initiatives_csv", department="13")
+    slugs = {row["slug"] for row in read_csv(text)}
+    expected = Initiative.objects.published().filter(
+        collectivity__department__code="13"
+    )
+    assert slugs == set(expected.values_list("slug", flat=True))
+
+
+def test_csv_with_invalid_filter_is_a_400_naming_it(client):
+    response = client.get(reverse("initiatives:data_initiatives_csv"), {"label": "x"})
+    assert response.status_code == 400
+    assert "Label Villes Internet" in response.content.decode()
+
+
+def test_large_export_is_streamed(client):
+    town = Collectivity.objects.get(code="13056")
+    category = Category.objects.first()
+    now = timezone.now()
+    Initiative.objects.bulk_create(
+        Initiative(
+            title=f"Action {n}",
+            slug=f"action-{n}",
+            collectivity=town,
+            category=category,
+            summary="Résumé",
+            description="Description",
+            status=Initiative.Status.PUBLISHED,
+            published_at=now,
+        )
+        for n in range(10_000)
+    )
+    response = client.get(reverse("initiatives:data_initiatives_csv"))
+    assert response.streaming
+    chunks = list(response.streaming_content)
+    assert len(chunks) > 10  # written a few hundred rows at a time
+    rows = read_csv(b"".join(chunks).decode())
+    assert len(rows) == Initiative.objects.published().count() >= 10_000
+
+
+def validate(text, schema, folder):
+    """Validate a CSV text against a Table Schema with frictionless."""
+    (folder / "data.csv").write_text(text, encoding="utf-8")
+    resource = frictionless.Resource(
+        path="data.csv",
+        basepath=str(folder),
+        schema=frictionless.Schema.from_descriptor(schema),
+    )
+    report = resource.validate()
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+    return report
+
+
+def test_csv_validates_against_its_table_schema(client, tmp_path):
+    _, text = download(client, "data_initiatives_csv")
+    schema = client.get(reverse("initiatives:data_initiatives_schema")).json()
+    report = validate(text, schema, tmp_path)
+    assert report.tasks[0].stats["rows"] == Initiative.objects.published().count()
+
+
+def test_collectivities_csv_validates_too(client, tmp_path):
+    _, text = download(client, "data_collectivities_csv")
+    rows = read_csv(text)
+    assert {row["code"] for row in rows} >= {"13056", "97101", "248900334"}
+    schema = client.get(reverse("initiatives:data_collectivities_schema")).json()
+    validate(text, schema, tmp_path)
+
+
+def test_json_downloads_mirror_the_csv(client):
+    _, text = download(client, "data_initiatives_json", department="62")
+    items = json.loads(text)
+    _, csv_text = download(client, "data_initiatives_csv", department="62")
+    assert [i["slug"] for i in items] == [r["slug"] for r in read_csv(csv_text)]
+    assert isinstance(items[0]["themes"], list)
+    assert items[0]["collectivity_code"].isdigit()
+    _, text = download(client, "data_collectivities_json")
+    assert {c["code"] for c in json.loads(text)} >= {"2A004"}
+
+
+def test_schema_describes_every_column(client):
+    schema = client.get(reverse("initiatives:data_initiatives_schema")).json()
+    assert [f["name"] for f in schema["fields"]] == [c.name for c in INITIATIVE_COLUMNS]
+    assert all(f["description"] for f in schema["fields"])
+    assert schema["licenses"][0]["name"] == "etalab-2.0"
+
+
+def test_readme_documents_the_fields(client):
+    text = client.get(reverse("initiatives:data_readme")).content.decode()
+    for column in INITIATIVE_COLUMNS:
+        assert f"`{column.name}`" in text
+    assert "Licence Ouverte" in text
+
+
+def test_open_data_page_states_licence_attribution_and_update(client):
+    response = client.get(reverse("initiatives:data"))
+    text = response.text
+    assert "Licence Ouverte / Open Licence 2.0" in text
+    assert "Attribution à indiquer" in text and "Dernière mise à jour" in text
+    assert reverse("initiatives:data_catalogue") in text
+
+
+def test_dcat_catalogue_lists_datasets_and_distributions(client):
+    response = client.get(reverse("initiatives:data_catalogue"))
+    assert response["Content-Type"] == "application/ld+json"
+    catalogue = response.json()
+    assert catalogue["@type"] == "dcat:Catalog"
+    datasets = catalogue["dcat:dataset"]
+    assert len(datasets) == 2
+    urls = {
+        d["dcat:downloadURL"]["@id"] for ds in datasets for d in ds["dcat:distribution"]
+    }
+    assert "http://testserver/donnees/initiatives.csv" in urls
+    assert all(
+        ds["dct:license"]["@id"].startswith("https://www.etalab") for ds in datasets
+    )
+
+
+def test_list_page_offers_the_csv_of_its_selection(client):
+    response = client.get(reverse("initiatives:list"), {"department": "13"})
+    assert "/donnees/initiatives.csv?department=13" in response.text
+    assert "Télécharger (CSV)" in response.text
