@@ -1,6 +1,62 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Category, Collectivity, Department, Initiative, Region, Theme
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Admin with the change history; a malformed object id is a 404."""
+
+    def history_view(self, request, object_id, extra_context=None):
+        try:
+            self.model._meta.pk.to_python(unquote(object_id))
+        except (ValidationError, ValueError) as error:
+            raise Http404("Objet introuvable.") from error
+        return super().history_view(request, object_id, extra_context)
+
+
+class PreviewMixin:
+    """Show an initiative as the public will see it, whatever its status."""
+
+    def get_urls(self):
+        opts = self.model._meta
+        preview = path(
+            "<int:pk>/apercu/",
+            self.admin_site.admin_view(self.preview_view),
+            name=f"{opts.app_label}_{opts.model_name}_preview",
+        )
+        return [preview, *super().get_urls()]
+
+    def preview_view(self, request, pk):
+        initiative = get_object_or_404(Initiative.objects.for_detail(), pk=pk)
+        if not self.has_view_permission(request, initiative):
+            raise PermissionDenied
+        context = {
+            "initiative": initiative,
+            "related": [],
+            "is_preview": True,
+            "change_url": reverse(
+                f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}"
+                "_change",
+                args=[pk],
+            ),
+        }
+        return TemplateResponse(request, "initiatives/initiative_detail.html", context)
+
+    @admin.display(description="aperçu")
+    def preview_link(self, initiative):
+        opts = self.model._meta
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_preview", args=[initiative.pk]
+        )
+        return format_html('<a href="{}">Aperçu</a>', url)
 
 
 @admin.register(Region)
@@ -19,7 +75,7 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Collectivity)
-class CollectivityAdmin(admin.ModelAdmin):
+class CollectivityAdmin(HistoryAdmin):
     list_display = ["name", "kind", "code", "department", "population", "label_level"]
     list_filter = ["kind", "label_level", "department__region"]
     list_select_related = ["department"]
@@ -59,7 +115,7 @@ class DepartmentFilter(admin.SimpleListFilter):
 
 
 @admin.register(Initiative)
-class InitiativeAdmin(admin.ModelAdmin):
+class InitiativeAdmin(PreviewMixin, HistoryAdmin):
     list_display = [
         "title",
         "collectivity",
@@ -67,6 +123,7 @@ class InitiativeAdmin(admin.ModelAdmin):
         "status",
         "is_featured",
         "updated_at",
+        "preview_link",
     ]
     list_filter = ["status", "themes", DepartmentFilter, "category", "is_featured"]
     list_select_related = ["collectivity__department", "category"]

@@ -1,3 +1,5 @@
+from difflib import SequenceMatcher
+
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -7,10 +9,13 @@ from django.db.models.functions import Concat
 from django.db.models.lookups import Contains
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from .search import fold, search_stems
 
 LABEL_MAX = 5
+# Fields whose changes the public changelog does not mention.
+PRIVATE_HISTORY_FIELDS = {"updated_at", "published_at", "status", "source_note"}
 
 
 class Region(models.Model):
@@ -166,6 +171,7 @@ class Collectivity(models.Model):
     website = models.URLField("site internet", blank=True)
 
     objects = CollectivityQuerySet.as_manager()
+    history = HistoricalRecords(verbose_name="historique de la collectivité")
 
     class Meta:
         ordering = ["name", "code"]
@@ -371,18 +377,45 @@ class InitiativeQuerySet(models.QuerySet):
 
     def publish(self):
         """Publish the selected initiatives, dating those published for the first
-        time; return how many changed status."""
+        time, recording each change in their history; return how many changed.
+        Saves one row at a time: meant for staff selections, not bulk loads."""
         now = timezone.now()
-        self.filter(published_at__isnull=True).update(published_at=now)
-        return self.exclude(status=Initiative.Status.PUBLISHED).update(
-            status=Initiative.Status.PUBLISHED, updated_at=now
-        )
+        changed = 0
+        for initiative in self.exclude(status=Initiative.Status.PUBLISHED):
+            initiative.status = Initiative.Status.PUBLISHED
+            initiative.published_at = initiative.published_at or now
+            initiative.save(update_fields=["status", "published_at", "updated_at"])
+            changed += 1
+        return changed
 
     def unpublish(self):
         """Send the selected published initiatives back to review."""
-        return self.filter(status=Initiative.Status.PUBLISHED).update(
-            status=Initiative.Status.SUBMITTED, updated_at=timezone.now()
+        return self.filter(status=Initiative.Status.PUBLISHED).set_status(
+            Initiative.Status.SUBMITTED
         )
+
+    def set_status(self, status):
+        """Give the selected initiatives `status`, recording it in their history;
+        return how many changed."""
+        changed = 0
+        for initiative in self.exclude(status=status):
+            initiative.status = status
+            initiative.save(update_fields=["status", "updated_at"])
+            changed += 1
+        return changed
+
+    def similar_to(self, initiative, threshold=0.6):
+        """List the other initiatives of the same collectivity whose folded title
+        is at least `threshold` similar: possible duplicates. One query."""
+        title = fold(initiative.title)
+        candidates = self.filter(collectivity_id=initiative.collectivity_id).exclude(
+            pk=initiative.pk
+        )
+        return [
+            other
+            for other in candidates
+            if SequenceMatcher(None, title, fold(other.title)).ratio() >= threshold
+        ]
 
 
 class Initiative(models.Model):
@@ -482,6 +515,9 @@ class Initiative(models.Model):
     updated_at = models.DateTimeField("mise à jour le", auto_now=True)
 
     objects = InitiativeQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["search_vector"], verbose_name="historique de l'initiative"
+    )
 
     class Meta:
         ordering = ["title"]
@@ -544,6 +580,25 @@ class Initiative(models.Model):
     @property
     def is_published(self):
         return self.status == self.Status.PUBLISHED
+
+    def public_changelog(self, limit=5):
+        """List the latest changes as the public may see them: when, and which
+        fields changed (never who). One query."""
+        records = list(self.history.order_by("-history_date")[: limit + 1])
+        entries = []
+        for newer, older in zip(records, [*records[1:], None], strict=False):
+            if older is None:
+                entries.append((newer.history_date, "création de la fiche"))
+                continue
+            changes = newer.diff_against(older).changed_fields
+            labels = sorted(
+                str(self._meta.get_field(name).verbose_name)
+                for name in changes
+                if name not in PRIVATE_HISTORY_FIELDS
+            )
+            if labels:
+                entries.append((newer.history_date, ", ".join(labels)))
+        return entries[:limit]
 
     @property
     def period_display(self):

@@ -38,6 +38,7 @@ def initiative_detail(request, slug):
     context = {
         "initiative": initiative,
         "related": Initiative.objects.published().related_to(initiative),
+        "changelog": initiative.public_changelog(),
     }
     return render(request, "initiatives/initiative_detail.html", context)
 

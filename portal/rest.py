@@ -6,7 +6,6 @@ while loading its settings."""
 from django.conf import settings
 from rest_framework import exceptions, pagination
 from rest_framework.throttling import AnonRateThrottle
-from rest_framework.views import exception_handler
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -27,6 +26,9 @@ class AnonymousThrottle(AnonRateThrottle):
 def handle_exception(exc, context):
     """Answer every API error in JSON with a readable `detail`; invalid query
     parameters are named, with their messages under `errors`."""
+    # Imported here: rest_framework.views reads the settings that name this module.
+    from rest_framework.views import exception_handler
+
     response = exception_handler(exc, context)
     if response is not None and isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {}

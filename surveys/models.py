@@ -2,6 +2,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from initiatives.models import Initiative
 
 
 class SurveyQuerySet(models.QuerySet):
@@ -62,23 +65,15 @@ class Survey(models.Model):
         return reverse("surveys:results")
 
 
-class SubmissionDecision(models.TextChoices):
-    PENDING = "pending", "en attente"
-    PUBLISHED = "published", "publiée"
-    REJECTED = "rejected", "refusée"
-
-
 class Submission(models.Model):
     """One answer to a survey through the public form: the only home of the
     submitter's personal data, never shown in public pages, the API or exports."""
-
-    Decision = SubmissionDecision
 
     survey = models.ForeignKey(
         Survey, models.PROTECT, related_name="submissions", verbose_name="enquête"
     )
     initiative = models.OneToOneField(
-        "initiatives.Initiative",
+        Initiative,
         models.CASCADE,
         related_name="submission",
         verbose_name="initiative",
@@ -90,9 +85,6 @@ class Submission(models.Model):
         "consentement", help_text="Accord au traitement des données de contact."
     )
     submitted_at = models.DateTimeField("reçue le", auto_now_add=True)
-    decision = models.CharField(
-        "décision", max_length=10, choices=Decision, default=Decision.PENDING
-    )
     review_note = models.TextField(
         "motif de la décision", blank=True, help_text="Interne, jamais publié."
     )
@@ -113,19 +105,29 @@ class Submission(models.Model):
         ordering = ["-submitted_at"]
         verbose_name = "proposition"
         verbose_name_plural = "propositions"
-        indexes = [models.Index(fields=["decision", "-submitted_at"])]
+        indexes = [models.Index(fields=["-submitted_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(has_consented=True), name="submission_has_consent"
-            ),
-            models.CheckConstraint(
-                condition=Q(decision__in=SubmissionDecision.values),
-                name="submission_decision_known",
             ),
         ]
 
     def __str__(self):
         return f"Proposition du {self.submitted_at:%d/%m/%Y} : {self.initiative}"
+
+    @property
+    def decision(self):
+        """The moderation decision is the initiative's status."""
+        return self.initiative.get_status_display()
+
+
+class PendingInitiative(Initiative):
+    """The moderation queue: initiatives waiting for a decision."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "initiative à modérer"
+        verbose_name_plural = "initiatives à modérer"
 
 
 class KeyFigure(models.Model):
@@ -157,6 +159,8 @@ class KeyFigure(models.Model):
         "période", max_length=100, help_text="La période que le chiffre décrit."
     )
     order = models.PositiveSmallIntegerField("ordre", default=0)
+
+    history = HistoricalRecords(verbose_name="historique du chiffre clé")
 
     class Meta:
         ordering = ["order", "label"]

@@ -1,7 +1,10 @@
-from django.shortcuts import render
+from django.conf import settings
+from django.shortcuts import redirect, render
 
 from initiatives.models import Initiative
 
+from . import submissions
+from .forms import SubmissionForm
 from .models import KeyFigure, Survey
 
 
@@ -17,3 +20,26 @@ def survey_results(request):
 def key_figure_list(request):
     context = {"key_figures": KeyFigure.objects.all()}
     return render(request, "surveys/keyfigure_list.html", context)
+
+
+def submission_create(request):
+    survey = Survey.objects.accepting_submissions().first()
+    if survey is None:
+        return render(request, "surveys/submission_closed.html")
+    if request.method == "POST" and submissions.is_rate_limited(request):
+        context = {"limit": settings.SUBMISSIONS_PER_HOUR}
+        return render(request, "surveys/submission_limited.html", context, status=429)
+    form = SubmissionForm(request.POST or None, request.FILES or None, survey=survey)
+    if request.method == "POST" and form.is_valid():
+        submissions.create_submission(
+            survey, form.save(), form.contact(), form.save_m2m
+        )
+        submissions.count_submission(request)
+        return redirect("surveys:submission_done")
+    return render(
+        request, "surveys/submission_form.html", {"form": form, "survey": survey}
+    )
+
+
+def submission_done(request):
+    return render(request, "surveys/submission_done.html")

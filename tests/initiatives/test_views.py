@@ -122,8 +122,9 @@ def test_detail_of_an_unpublished_initiative_is_not_found(client):
 
 
 def test_detail_query_count(client, django_assert_num_queries):
-    # initiative (joined), themes, vigilance points, related, related themes
-    with django_assert_num_queries(5):
+    # initiative (joined), themes, vigilance points, related, related themes,
+    # history (changelog)
+    with django_assert_num_queries(6):
         client.get(BEAUVAIS_MARKET)
 
 

@@ -1,0 +1,315 @@
+import datetime
+import io
+import os
+import tempfile
+from smtplib import SMTPException
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.mail.backends.base import BaseEmailBackend
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image
+
+from initiatives.models import Category, Initiative, Theme
+from surveys.forms import form_token
+from surveys.models import Submission, Survey
+
+pytestmark = pytest.mark.django_db
+
+URL = "/proposer/"
+NO_WAIT = override_settings(SUBMISSION_MIN_SECONDS=0)
+
+
+class FailingBackend(BaseEmailBackend):
+    def send_messages(self, messages):
+        raise SMTPException("mail server down")
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limit():
+    cache.clear()
+
+
+def answer(**changes):
+    data = {
+        "collectivity_query": "Béthune",
+        "collectivity_code": "",
+        "title": "Un guichet numérique de quartier",
+        "summary": "Un guichet pour aider aux démarches en ligne.",
+        "description": "Des agents accompagnent les habitants.",
+        "category": "cohesion-sociale",
+        "themes": ["solidarite-numerique"],
+        "vigilance_points": [],
+        "period": "lockdown2",
+        "website": "",
+        "image_alt": "",
+        "submitter_name": "Camille Martin",
+        "submitter_email": "camille.martin@example.org",
+        "submitter_role": "Chargée de mission numérique",
+        "has_consented": "on",
+        "fax_number": "",
+        "started": form_token(),
+    }
+    data.update(changes)
+    return data
+
+
+def post(client, data, **extra):
+    """Send the form as a browser would: categories and themes by primary key."""
+    data = dict(data)
+    data["category"] = Category.objects.get(slug=data["category"]).pk
+    data["themes"] = [Theme.objects.get(slug=slug).pk for slug in data["themes"]]
+    return client.post(URL, data, **extra)
+
+
+def stored():
+    return Initiative.objects.count(), Submission.objects.count()
+
+
+def media_files():
+    root = settings.MEDIA_ROOT
+    return (
+        sorted(
+            os.path.join(folder, name)
+            for folder, _, names in os.walk(root)
+            for name in names
+        )
+        if os.path.isdir(root)
+        else []
+    )
+
+
+@pytest.fixture
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+def test_form_page_is_accessible_and_explains_privacy(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    text = response.text
+    assert 'for="id_collectivity_query"' in text and 'for="id_has_consented"' in text
+    assert "ne sont jamais publiées" in text and reverse("privacy") in text
+    assert 'name="csrfmiddlewaretoken"' in text
+
+
+@NO_WAIT
+def test_submission_is_saved_unpublished_with_private_contact(
+    client, django_capture_on_commit_callbacks
+):
+    before = stored()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, answer())
+    assert response.status_code == 302 and response.url == "/proposer/merci/"
+    assert stored() == (before[0] + 1, before[1] + 1)
+    submission = Submission.objects.select_related("initiative").latest("pk")
+    initiative = submission.initiative
+    assert initiative.status == Initiative.Status.SUBMITTED
+    assert initiative.collectivity.code == "62119"
+    assert initiative.collectivity.department.code == "62"
+    assert [t.slug for t in initiative.themes.all()] == ["solidarite-numerique"]
+    assert submission.submitter_email == "camille.martin@example.org"
+    assert submission.has_consented
+    assert not Initiative.objects.published().filter(pk=initiative.pk).exists()
+    assert client.get(initiative.get_absolute_url()).status_code == 404
+    assert "Un guichet numérique" not in client.get("/initiatives/").text
+    assert "Un guichet numérique" not in client.get("/api/v1/initiatives/").text
+    assert [m.to for m in mail.outbox] == [["camille.martin@example.org"]]
+    follow = client.get(response.url)
+    assert "n'est pas encore visible" in follow.text
+
+
+@NO_WAIT
+@override_settings(SUBMISSION_NOTIFY_EMAILS=["equipe@example.org"])
+def test_staff_is_notified_after_commit(client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        post(client, answer())
+        assert mail.outbox == []  # nothing leaves before the commit
+    for callback in callbacks:
+        callback()
+    assert sorted(m.to[0] for m in mail.outbox) == [
+        "camille.martin@example.org",
+        "equipe@example.org",
+    ]
+    assert "/admin/surveys/pendinginitiative/" in mail.outbox[-1].body
+
+
+@NO_WAIT
+@override_settings(
+    MAILERS={"default": {"BACKEND": "tests.surveys.test_submissions.FailingBackend"}}
+)
+def test_failing_mail_server_keeps_exactly_one_submission(
+    client, django_capture_on_commit_callbacks
+):
+    before = stored()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, answer())
+    assert response.status_code == 302
+    assert stored() == (before[0] + 1, before[1] + 1)
+
+
+@NO_WAIT
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"has_consented": ""}, "has_consented", "Votre accord est nécessaire"),
+        ({"title": "x" * 201}, "title", "au plus 200 caractères"),
+        ({"summary": "x" * 301}, "summary", "au plus 300 caractères"),
+        ({"description": "x" * 10_001}, "description", "au plus 10000 caractères"),
+        ({"submitter_name": "x" * 151}, "submitter_name", "au plus 150"),
+        ({"submitter_email": "pas-une-adresse"}, "submitter_email", "adresse"),
+        (
+            {"collectivity_query": "Zzyzxville"},
+            "collectivity_query",
+            "Aucune commune ni intercommunalité ne correspond",
+        ),
+        ({"collectivity_code": "99999"}, "collectivity_query", "Collectivité inconnue"),
+        ({"fax_number": "+33 1 23 45 67 89"}, "fax_number", "pas pu être accepté"),
+        ({"started": "falsifié"}, "started", "expiré"),
+        ({"themes": []}, "themes", "obligatoire"),
+        ({"website": "javascript:alert(1)"}, "website", "URL"),
+    ],
+)
+def test_bad_input_is_explained_and_nothing_is_stored(client, changes, field, message):
+    before = stored()
+    response = post(client, answer(**changes))
+    assert response.status_code == 200
+    assert field in response.context["form"].errors
+    assert message in response.text
+    assert 'id="erreurs"' in response.text  # the error summary at the top
+    assert stored() == before
+
+
+def test_form_sent_too_fast_is_refused(client):
+    before = stored()
+    response = post(client, answer())
+    assert "envoyé trop vite" in response.text
+    assert stored() == before
+
+
+@NO_WAIT
+def test_ambiguous_collectivity_offers_a_choice(client):
+    response = post(client, answer(collectivity_query="Saint-Pierre"))
+    candidates = response.context["form"].candidates
+    assert len(candidates) > 1
+    assert len({c.department_id for c in candidates}) > 1
+    assert 'name="collectivity_code"' in response.text
+    chosen = next(c for c in candidates if c.department.code == "974")
+    before = stored()
+    response = post(
+        client, answer(collectivity_query="Saint-Pierre", collectivity_code=chosen.code)
+    )
+    assert response.status_code == 302
+    assert Initiative.objects.latest("pk").collectivity == chosen
+    assert stored()[0] == before[0] + 1
+
+
+@NO_WAIT
+def test_postcode_and_insee_code_find_the_collectivity(client):
+    post(client, answer(collectivity_query="2A004"))
+    assert Initiative.objects.latest("pk").collectivity.name == "Ajaccio"
+    response = post(client, answer(collectivity_query="13500"))
+    assert response.status_code == 302
+    assert Initiative.objects.latest("pk").collectivity.name == "Martigues"
+
+
+@NO_WAIT
+@override_settings(SUBMISSIONS_PER_HOUR=3)
+def test_too_many_submissions_from_one_address_get_a_429(client):
+    codes = [post(client, answer(title=f"Action {n}")).status_code for n in range(4)]
+    assert codes == [302, 302, 302, 429]
+    before = stored()
+    response = post(client, answer(title="Encore une"))
+    assert response.status_code == 429
+    assert "Réessayez dans une heure" in response.text
+    assert stored() == before
+    other = post(client, answer(title="Ailleurs"), REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 302
+
+
+@NO_WAIT
+def test_hostile_images_are_refused_and_leave_nothing(client, media):
+    before, files_before = stored(), media_files()
+    temp_before = set(os.listdir(tempfile.gettempdir()))
+    hostile = [
+        SimpleUploadedFile("x.jpg", b"<html><script>alert(1)</script></html>"),
+        SimpleUploadedFile("../../x.svg", b"<svg><script>alert(1)</script></svg>"),
+        SimpleUploadedFile("x.php.jpg", b"GIF89a" + b"\0" * 64),
+        SimpleUploadedFile("big.jpg", b"\xff\xd8" + b"\0" * (11 * 1024 * 1024)),
+    ]
+    for upload in hostile:
+        response = post(client, answer(image=upload, image_alt="Une photo"))
+        assert response.status_code == 200
+        assert "image" in response.context["form"].errors
+    assert stored() == before
+    assert media_files() == files_before
+    assert set(os.listdir(tempfile.gettempdir())) <= temp_before
+
+
+@NO_WAIT
+def test_accepted_image_is_stored_reencoded_under_a_random_name(client, media):
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 1000), "teal").save(buffer, "JPEG")
+    upload = SimpleUploadedFile("../../photo du marché.jpg", buffer.getvalue())
+    response = post(client, answer(image=upload, image_alt="Le marché en ligne"))
+    assert response.status_code == 302
+    initiative = Initiative.objects.latest("pk")
+    name = os.path.basename(initiative.image.name)
+    assert "march" not in name and len(name.split(".")[0]) == 32
+    with Image.open(initiative.image.path) as image:
+        assert max(image.size) == 2048 and not image.getexif()
+
+
+@NO_WAIT
+def test_image_without_alt_text_is_refused(client, media):
+    buffer = io.BytesIO()
+    Image.new("RGB", (10, 10)).save(buffer, "PNG")
+    before = stored()
+    upload = SimpleUploadedFile("a.png", buffer.getvalue())
+    response = post(client, answer(image=upload, image_alt=""))
+    assert "image_alt" in response.context["form"].errors
+    assert stored() == before and media_files() == []
+
+
+def test_closed_survey_shows_no_form(client):
+    Survey.objects.update(is_accepting_submissions=False)
+    response = client.get(URL)
+    assert "L'appel à idées est fermé" in response.text
+    assert "<form" not in response.text.split("<main")[1]
+
+
+def test_purge_command_erases_old_contact_data(client):
+    survey = Survey.objects.get()
+    initiatives = Initiative.objects.filter(status="published")[:2]
+    old, recent = (
+        Submission.objects.create(
+            survey=survey,
+            initiative=initiative,
+            submitter_name="Nom",
+            submitter_email="nom@example.org",
+            submitter_role="Rôle",
+            has_consented=True,
+        )
+        for initiative in initiatives
+    )
+    Submission.objects.filter(pk=old.pk).update(
+        submitted_at=timezone.now() - datetime.timedelta(days=3 * 365 + 1)
+    )
+    out = io.StringIO()
+    call_command("purge_contacts", stdout=out)
+    assert "1 proposition(s)" in out.getvalue()
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert (old.submitter_name, old.submitter_email, old.submitter_role) == ("", "", "")
+    assert old.contact_purged_at is not None
+    assert recent.submitter_email == "nom@example.org"
+    call_command("purge_contacts", "--days", "0", stdout=out)
+    recent.refresh_from_db()
+    assert recent.submitter_email == ""
