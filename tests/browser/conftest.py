@@ -1,0 +1,221 @@
+"""Fixtures of the browser suite: the real portal in a subprocess, one Chromium.
+
+The server is not pytest-django's `live_server`: its flush after each test would wipe
+the seed data. It runs on its own database, seeded once, with DEBUG off, so the pages
+are served as in production (WhiteNoise, collected static files).
+
+The server and the browser live as long as this package, not the session: Playwright's
+sync API keeps an asyncio loop running in the main thread, and Django refuses database
+access while one runs, so a browser left open would break every later database test.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from django.conf import settings
+from playwright.sync_api import sync_playwright
+from psycopg import sql
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_TIMEOUT = 60
+STAFF_USERNAME = "equipe"
+STAFF_PASSWORD = "mot-de-passe-des-tests-navigateur"
+
+
+def _free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def _browser_database(tmp_dir):
+    """Give the server a database of its own, and drop it afterwards on PostgreSQL.
+
+    On PostgreSQL it is `<dbname>_browser` on the server of DATABASE_URL; otherwise a
+    SQLite file in `tmp_dir`.
+    """
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_dir / 'browser.sqlite3'}"
+        return
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_browser"
+    maintenance_url = urlunsplit(parts._replace(path="/postgres"))
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+        sql.Identifier(name)
+    )
+    with psycopg.connect(maintenance_url, autocommit=True) as connection:
+        connection.execute(drop)
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield urlunsplit(parts._replace(path="/" + name))
+    finally:
+        with psycopg.connect(maintenance_url, autocommit=True) as connection:
+            connection.execute(drop)
+
+
+def _manage(*args, env):
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=settings.BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    except subprocess.CalledProcessError as error:
+        pytest.fail(
+            f"manage.py {' '.join(args)} failed (exit {error.returncode}):\n"
+            f"{error.stdout}\n{error.stderr}"
+        )
+
+
+def _wait_until_serving(url, server, log_path):
+    """Wait until the server answers, whatever the status: a page that fails is
+    for its own test to report, not a reason to stop the whole suite."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(
+                f"The portal stopped (exit {server.returncode}) while starting:\n"
+                f"{log_path.read_text()}"
+            )
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(
+        f"The portal did not answer on {url} within {SERVER_START_TIMEOUT} s:\n"
+        f"{log_path.read_text()}"
+    )
+
+
+@pytest.fixture(scope="package")
+def live_url(tmp_path_factory):
+    """Serve the seeded portal with `runserver` and yield its base URL."""
+    tmp_dir = tmp_path_factory.mktemp("browser")
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    with _browser_database(tmp_dir) as database_url:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "portal.settings",
+            "DEBUG": "0",
+            "SECRET_KEY": "browser-tests-only",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "STATIC_ROOT": str(tmp_dir / "static"),
+            "MEDIA_ROOT": str(tmp_dir / "media"),
+            "DATABASE_URL": database_url,
+            "SUBMISSION_MIN_SECONDS": "1",
+            "DJANGO_SUPERUSER_PASSWORD": STAFF_PASSWORD,
+        }
+        _manage("migrate", "--noinput", env=env)
+        _manage("createcachetable", env=env)
+        _manage("load_seed", env=env)
+        _manage(
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            STAFF_USERNAME,
+            "--email",
+            "equipe@example.org",
+            env=env,
+        )
+        _manage("collectstatic", "--noinput", env=env)
+        log_path = tmp_dir / "server.log"
+        with log_path.open("w") as log:
+            server = subprocess.Popen(
+                [
+                    sys.executable,
+                    "manage.py",
+                    "runserver",
+                    f"127.0.0.1:{port}",
+                    "--noreload",
+                ],
+                cwd=settings.BASE_DIR,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            _wait_until_serving(base_url + "/", server, log_path)
+            yield base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="package")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"The browser tests need Chromium at {CHROMIUM}: "
+            "install it with `apt-get install chromium`."
+        )
+    playwright = sync_playwright().start()
+    try:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+    finally:
+        playwright.stop()
+
+
+def _new_page(browser, live_url, **options):
+    context = browser.new_context(base_url=live_url, locale="fr-FR", **options)
+    # The server is local: a missing element should fail fast, not after 30 s.
+    context.set_default_timeout(5_000)
+    context.set_default_navigation_timeout(15_000)
+    return context, context.new_page()
+
+
+@pytest.fixture
+def requests_seen():
+    """The URL of every request the `page` fixture made, in order."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_url, requests_seen):
+    context, page = _new_page(browser, live_url)
+    page.on("request", lambda request: requests_seen.append(request.url))
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def page_without_js(browser, live_url):
+    context, page = _new_page(browser, live_url, java_script_enabled=False)
+    yield page
+    context.close()
