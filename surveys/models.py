@@ -172,3 +172,29 @@ class KeyFigure(models.Model):
 
     def get_absolute_url(self):
         return reverse("surveys:key_figures") + f"#{self.slug}"
+
+    def visual(self):
+        """Describe the small drawing of the figure: a gauge for a percentage,
+        squares for a multiplier, dots for a large number (with their scale)."""
+        value = float(self.value)
+        if self.unit.startswith("%"):
+            return {"kind": "gauge", "percent": max(0.0, min(value, 100.0))}
+        if self.unit.startswith("fois"):
+            return {
+                "kind": "squares",
+                "positions": [i * 12 for i in range(min(int(value), 8))],
+            }
+        step, scale = (
+            (1_000_000, "1 point = 1 million")
+            if value >= 1_000_000
+            else (
+                100_000,
+                "1 point = 100 000",
+            )
+        )
+        count = min(round(value / step), 20)
+        return {
+            "kind": "dots",
+            "positions": [i * 5 + 2.5 for i in range(count)],
+            "scale": scale,
+        }

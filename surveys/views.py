@@ -1,9 +1,7 @@
 from django.conf import settings
 from django.shortcuts import redirect, render
 
-from initiatives.models import Initiative
-
-from . import submissions
+from . import stats, submissions
 from .forms import SubmissionForm
 from .models import KeyFigure, Survey
 
@@ -12,7 +10,10 @@ def survey_results(request):
     survey = Survey.objects.prefetch_related("categories").first()
     context = {
         "survey": survey,
-        "catalogued": Initiative.objects.published().filter(survey=survey).count(),
+        "catalogued": stats.catalogued_totals(survey) if survey else None,
+        "charts": stats.charts(),
+        "chart_width": stats.CHART_WIDTH,
+        "label_width": stats.LABEL_WIDTH,
     }
     return render(request, "surveys/survey_results.html", context)
 
