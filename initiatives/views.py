@@ -3,9 +3,9 @@ from django.db.models import Max
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from . import exports
+from . import exports, maps
 from .filters import InitiativeFilter, SortChoices
-from .models import Collectivity, Department, Initiative, Theme
+from .models import Category, Collectivity, Department, Initiative, Theme
 from .serializers import COLLECTIVITY_COLUMNS, INITIATIVE_COLUMNS, LIST_SEPARATOR
 
 PAGE_SIZE = 20
@@ -61,8 +61,23 @@ def collectivity_detail(request, slug):
 
 
 def department_list(request):
-    departments = Department.objects.with_counts().order_by("region__name", "code")
-    context = {"departments": departments}
+    """The map and table of departments, answering the catalogue's filters."""
+    filterset = InitiativeFilter(request.GET, queryset=Initiative.objects.published())
+    counts = filterset.facet_count("department") if filterset.is_valid() else {}
+    departments = list(Department.objects.select_related("region"))
+    for department in departments:
+        department.initiative_count = counts.get(department.code, 0)
+    names = {department.code: department.name for department in departments}
+    context = {
+        "filter": filterset,
+        "departments": departments,
+        "map": maps.department_map(counts, names, caption_id="departments-caption"),
+        "legend": maps.legend(counts),
+        "total": sum(counts.values()),
+        "themes": Theme.objects.all(),
+        "categories": Category.objects.all(),
+        "selected": {name: request.GET.getlist(name) for name in ("theme", "category")},
+    }
     return render(request, "initiatives/department_list.html", context)
 
 

@@ -2,13 +2,18 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.views import defaults
 
-from initiatives.models import Initiative, Theme
+from initiatives import maps
+from initiatives.models import Department, Initiative, Theme
 from surveys.models import KeyFigure, Survey
 
 
 def home(request):
     published = Initiative.objects.published()
+    departments = Department.objects.with_counts()
+    counts = {d.code: d.initiative_count for d in departments}
     context = {
+        "map": maps.department_map(counts, {d.code: d.name for d in departments}),
+        "legend": maps.legend(counts),
         "key_figures": KeyFigure.objects.all(),
         "themes": Theme.objects.with_counts(),
         "featured": published.featured().for_listing(),

@@ -16,6 +16,7 @@ PAGES = [
     ("/collectivites/martigues-13/", 200),
     ("/departements/", 200),
     ("/departements/13/", 200),
+    ("/departements/?theme=teletravail", 200),
     ("/themes/teletravail/", 200),
     ("/chiffres-cles/", 200),
     ("/enquete/", 200),

@@ -267,3 +267,37 @@ def test_every_page_has_its_own_title_and_one_h1(client):
 
 def test_collectivity_is_filed_under_its_official_department():
     assert Collectivity.objects.get(code="26281").department.code == "26"
+
+
+def test_department_map_has_one_shape_per_department_and_a_table(client):
+    response = client.get(reverse("initiatives:department_list"))
+    text = response.text
+    svg = text.split("<svg", 1)[1].split("</svg>", 1)[0]
+    for department in Department.objects.all():
+        link = f'href="/departements/{department.code}/"'
+        assert link in svg, department.code
+    assert svg.count("<title>Bouches-du-Rhône (13) : 6 initiatives</title>") == 1
+    table = text.split("<table>", 1)[1]
+    assert table.count("<tr>") == 102  # header and 101 departments
+    assert "pygal_maps_fr" in text and "LGPL" in text
+
+
+def test_department_map_answers_the_filters(client):
+    everything = client.get(reverse("initiatives:department_list"))
+    telework = client.get(
+        reverse("initiatives:department_list"), {"theme": "teletravail"}
+    )
+    counts = {d.code: d.initiative_count for d in telework.context["departments"]}
+    expected = Initiative.objects.published().filter(themes__slug="teletravail")
+    assert sum(counts.values()) == expected.count()
+    assert counts["62"] == expected.filter(collectivity__department__code="62").count()
+    assert counts["60"] == 1 and counts["13"] == 1
+    assert "Bouches-du-Rhône (13) : 1 initiative<" in telework.text
+    assert "Bouches-du-Rhône (13) : 6 initiatives<" in everything.text
+    invalid = client.get(reverse("initiatives:department_list"), {"theme": "zz"})
+    assert invalid.status_code == 200 and "Filtre invalide" in invalid.text
+
+
+def test_home_shows_the_small_map(client):
+    text = client.get(reverse("home")).text
+    assert 'class="map"' in text and 'class="map-legend"' in text
