@@ -274,8 +274,19 @@ def test_no_personal_data_in_any_response(client):
     ]
     urls += [reverse("api:initiative-detail", args=[initiative.slug])]
     urls += [reverse("api:initiative-list") + "?page_size=100&sort=newest"]
+    # The pages, feeds and open-data files must not leak it either.
+    urls += [
+        initiative.get_absolute_url(),
+        reverse("initiatives:list") + "?sort=newest",
+        reverse("initiatives:feed"),
+        reverse("initiatives:data_initiatives_csv"),
+        reverse("initiatives:data_initiatives_json"),
+        reverse("initiatives:data_collectivities_csv"),
+    ]
     for url in urls:
-        text = client.get(url).content.decode()
+        response = client.get(url)
+        body = response.streaming_content if response.streaming else [response.content]
+        text = b"".join(body).decode()
         for secret in ("Camille Secret", "camille.secret", "Note interne", "Chargée"):
             assert secret not in text, (url, secret)
         for key in PERSONAL:
