@@ -18,7 +18,7 @@ for candidate in python3.13 python3.12 \
 done
 endef
 
-.PHONY: install run test lint migrate seed lock clean
+.PHONY: install run serve test lint migrate seed lock clean audit load backup restore
 
 install: $(VENV)/.installed
 
@@ -48,6 +48,24 @@ seed: migrate
 run: seed
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
+# The production profile on http://127.0.0.1:8000: PostgreSQL, DEBUG off, gunicorn,
+# collected static files; plain http here, so HTTPS=0. A secret key is generated
+# once into .secret_key (git-ignored) unless SECRET_KEY is given.
+serve: export DEBUG := 0
+serve: export HTTPS := 0
+serve: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+serve: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
+serve: export SECRET_KEY ?= $(shell cat .secret_key 2>/dev/null)
+serve: install .secret_key
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
+	$(PY) manage.py load_seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn --config portal/gunicorn_conf.py --bind $(HOST):$(PORT) portal.wsgi
+
+.secret_key:
+	@umask 077 && $(PY) -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
 lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -55,6 +73,28 @@ lint: install
 test: lint
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Security audit of the code and dependencies; needs the network for two of its
+# checks, so it is not part of `make test`. Exit 2 means incomplete, not passed.
+audit: install
+	$(PY) .ci/audit.py
+
+# Load run: gunicorn + wrk on PostgreSQL, then a mixed run with submissions on
+# SQLite (about 4 minutes). Figures in bench/results/load.json.
+load: install
+	$(PY) bench/load.py
+
+# Back up the database of DATABASE_URL (pg_dump, or SQLite's online backup) and
+# MEDIA_ROOT into $(BACKUP_DIR)/<stamp>/; restore one with BACKUP=that folder
+# (into RESTORE_DATABASE_URL when set). See "Sauvegardes" in the README.
+BACKUP_DIR ?= backups
+
+backup: install
+	$(PY) -m portal.backup backup --dir "$(BACKUP_DIR)"
+
+restore: install
+	@test -n "$(BACKUP)" || { echo "Usage: make restore BACKUP=$(BACKUP_DIR)/<horodatage>" >&2; exit 1; }
+	$(PY) -m portal.backup restore "$(BACKUP)"
 
 # Re-lock exact versions with hashes after editing pyproject.toml.
 lock: install

@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Count, Exists, OuterRef
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 
 from vigilance.models import VigilancePoint
 
@@ -56,8 +57,12 @@ def multiple(**kwargs):
 
 
 def model_multiple(**kwargs):
-    return django_filters.ModelMultipleChoiceFilter(
-        widget=forms.CheckboxSelectMultiple, **kwargs
+    # Chosen by code or slug: tell the OpenAPI schema they are strings.
+    schema = {"type": "string", "description": kwargs["label"]}
+    return extend_schema_field(schema)(
+        django_filters.ModelMultipleChoiceFilter(
+            widget=forms.CheckboxSelectMultiple, **kwargs
+        )
     )
 
 

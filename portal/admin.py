@@ -1,16 +1,33 @@
-from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django_otp.admin import OTPAdminSite
 
 
-class PortalAdminSite(admin.AdminSite):
+class PortalAdminSite(OTPAdminSite):
+    """The admin, open only to staff who passed a password and a one-time code:
+    OTPAdminSite.has_permission() also requires `request.user.is_verified()`."""
+
     site_header = "Administration du portail des initiatives"
     site_title = "Portail des initiatives"
     index_title = "Gestion du catalogue"
+    login_template = "admin/otp_login.html"
+
+    def __init__(self, name="admin"):
+        # OTPAdminSite names itself "otpadmin"; reverse("admin:…") needs "admin".
+        super().__init__(name)
+
+    @property
+    def login_form(self):
+        # Imported late: accounts imports django.contrib.auth.admin, which
+        # registers the User model on this very site while it is being built.
+        from .accounts import OTPLoginForm
+
+        return OTPLoginForm
 
     def get_urls(self):
-        # admin_view() sends anonymous and non-staff users to the login page.
+        # admin_view() sends anonymous, non-staff and unverified users to the login
+        # page.
         urls = [
             path("qualite/", self.admin_view(self.data_quality), name="data_quality"),
         ]

@@ -3,3 +3,13 @@ from django.contrib.admin.apps import AdminConfig
 
 class PortalAdminConfig(AdminConfig):
     default_site = "portal.admin.PortalAdminSite"
+
+    def ready(self):
+        super().ready()
+        from . import logs
+
+        logs.connect_signals()
+        from . import accounts  # also registers the staff accounts' system check
+
+        accounts.replace_user_admin(self.module.site)
+        from . import checks  # noqa: F401 (registers the project's system checks)

@@ -3,9 +3,13 @@
 Kept apart from the router, which imports the viewsets: DRF imports this module
 while loading its settings."""
 
+import logging
+
 from django.conf import settings
 from rest_framework import exceptions, pagination
 from rest_framework.throttling import AnonRateThrottle
+
+from .logs import security_event
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -30,6 +34,9 @@ def handle_exception(exc, context):
     from rest_framework.views import exception_handler
 
     response = exception_handler(exc, context)
+    if isinstance(exc, exceptions.Throttled):
+        request = context.get("request")
+        security_event("rate_limited", request, logging.WARNING, limit="api")
     if response is not None and isinstance(exc, exceptions.ValidationError):
         errors = response.data if isinstance(response.data, dict) else {}
         names = ", ".join(errors) or "requête"

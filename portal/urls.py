@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.generic import TemplateView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularAPIView
 
 from . import views
 from .api import router
@@ -27,15 +28,14 @@ urlpatterns = [
         name="robots",
     ),
     path("sitemap.xml", sitemap, {"sitemaps": SITEMAPS}, name="sitemap"),
-    path("admin/", admin.site.urls),
+    path(settings.ADMIN_PATH, admin.site.urls),
     path("api/", page("pages/api.html"), name="api"),
     path("api/v1/", include((router.urls, "api"))),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path(
-        "api/v1/docs/",
-        SpectacularSwaggerSplitView.as_view(url_name="schema"),
-        name="api_docs",
-    ),
+    path("api/v1/docs/", views.api_docs, name="api_docs"),
+    path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("media/<path:path>", views.media, name="media"),
     path("", include("initiatives.urls")),
     path("", include("surveys.urls")),
     path("vigilance/", include("vigilance.urls")),

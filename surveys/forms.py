@@ -9,7 +9,7 @@ from vigilance.models import VigilancePoint
 from .images import SafeImageField
 
 MAX_CANDIDATES = 30
-FORM_TOKEN_SALT = "surveys.submission-form"
+FORM_TOKEN_SALT = "surveys.submission-form"  # noqa: S105 a namespace, not a secret
 FORM_TOKEN_MAX_AGE = 24 * 3600
 
 

@@ -3,7 +3,6 @@ and its private contact record in one transaction, then mails after commit;
 staff decisions publish or reject; old contact data is purged."""
 
 import datetime
-import hashlib
 import logging
 from collections.abc import Callable
 
@@ -17,22 +16,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from initiatives.models import Collectivity, Initiative
+from portal.logs import hashed_address, security_event
 
 from .models import Submission, Survey
 
 logger = logging.getLogger("portal.submissions")
 
 RATE_WINDOW_SECONDS = 3600
-
-
-def client_address(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def hashed_address(request) -> str:
-    """Identify a client without keeping its address."""
-    salted = f"{settings.SECRET_KEY}:{client_address(request)}"
-    return hashlib.sha256(salted.encode()).hexdigest()[:24]
 
 
 def _rate_key(request) -> str:
@@ -139,6 +129,13 @@ def decide(initiatives, user, status: str, reason: str = "") -> int:
         Submission.objects.filter(initiative__in=queryset).update(
             reviewed_at=timezone.now(), reviewed_by=user, review_note=reason
         )
+    security_event(
+        "moderation_decision",
+        status=status,
+        count=changed,
+        initiatives=[initiative.slug for initiative in queryset],
+        reviewer=user.get_username() if user is not None else "",
+    )
     return changed
 
 

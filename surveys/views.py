@@ -1,5 +1,9 @@
+import logging
+
 from django.conf import settings
 from django.shortcuts import redirect, render
+
+from portal.logs import security_event
 
 from . import stats, submissions
 from .forms import SubmissionForm
@@ -28,6 +32,7 @@ def submission_create(request):
     if survey is None:
         return render(request, "surveys/submission_closed.html")
     if request.method == "POST" and submissions.is_rate_limited(request):
+        security_event("rate_limited", request, logging.WARNING, limit="submissions")
         context = {"limit": settings.SUBMISSIONS_PER_HOUR}
         return render(request, "surveys/submission_limited.html", context, status=429)
     form = SubmissionForm(request.POST or None, request.FILES or None, survey=survey)
@@ -37,6 +42,9 @@ def submission_create(request):
         )
         submissions.count_submission(request)
         return redirect("surveys:submission_done")
+    if form.has_error("image"):
+        codes = [error.code for error in form.errors.as_data()["image"]]
+        security_event("upload_refused", request, logging.WARNING, reasons=codes)
     return render(
         request, "surveys/submission_form.html", {"form": form, "survey": survey}
     )

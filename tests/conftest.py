@@ -2,6 +2,8 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 @pytest.fixture(scope="session")
@@ -24,6 +26,22 @@ def staff_user(django_user_model):
 
 
 @pytest.fixture
-def staff_client(client, staff_user):
-    client.force_login(staff_user)
+def verified_login():
+    """Return a function that logs a user in past the second factor, as the admin
+    requires: it gives them a confirmed authenticator device, returned."""
+
+    def login(client, user):
+        device = TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
+        client.force_login(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+        return device
+
+    return login
+
+
+@pytest.fixture
+def staff_client(client, staff_user, verified_login):
+    verified_login(client, staff_user)
     return client

@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-insecure-key")
+# The test client and the browser tests' server speak plain http.
+os.environ.setdefault("HTTPS", "0")
 
 from portal.settings import *  # noqa: F403
 

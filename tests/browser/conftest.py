@@ -10,12 +10,14 @@ access while one runs, so a browser left open would break every later database t
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+from base64 import b32decode
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 import pytest
 from django.conf import settings
+from django_otp.oath import TOTP
 from playwright.sync_api import sync_playwright
 from psycopg import sql
 
@@ -77,7 +80,7 @@ def _browser_database(tmp_dir):
 
 def _manage(*args, env):
     try:
-        subprocess.run(
+        return subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=settings.BASE_DIR,
             env=env,
@@ -116,8 +119,9 @@ def _wait_until_serving(url, server, log_path):
 
 
 @pytest.fixture(scope="package")
-def live_url(tmp_path_factory):
-    """Serve the seeded portal with `runserver` and yield its base URL."""
+def _portal(tmp_path_factory):
+    """Serve the seeded portal with `runserver`; yield its base URL and the secret
+    key of the staff account's authenticator."""
     tmp_dir = tmp_path_factory.mktemp("browser")
     port = _free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -148,6 +152,8 @@ def live_url(tmp_path_factory):
             "equipe@example.org",
             env=env,
         )
+        enrolment = _manage("setup_totp", STAFF_USERNAME, env=env).stdout
+        totp_key = b32decode(re.search(r"secret=([A-Z2-7]+)", enrolment)[1])
         _manage("collectstatic", "--noinput", env=env)
         log_path = tmp_dir / "server.log"
         with log_path.open("w") as log:
@@ -166,7 +172,7 @@ def live_url(tmp_path_factory):
             )
         try:
             _wait_until_serving(base_url + "/", server, log_path)
-            yield base_url
+            yield base_url, totp_key
         finally:
             server.terminate()
             try:
@@ -174,6 +180,42 @@ def live_url(tmp_path_factory):
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+@pytest.fixture(scope="package")
+def live_url(_portal):
+    return _portal[0]
+
+
+class OneTimeCodes:
+    """The staff's authenticator app. Each call gives a code the server has not
+    seen yet, waiting for the next 30-second step if need be: it refuses replays."""
+
+    def __init__(self, key):
+        self._totp = TOTP(key)
+        self._last_t = None
+
+    def __call__(self):
+        self._totp.time = time.time()
+        while self._totp.t() == self._last_t:
+            time.sleep(0.5)
+            self._totp.time = time.time()
+        self._last_t = self._totp.t()
+        return f"{self._totp.token():06d}"
+
+
+@pytest.fixture(scope="package")
+def staff_codes(_portal):
+    return OneTimeCodes(_portal[1])
+
+
+def log_into_admin(page, staff_codes):
+    """Log the staff account into the admin through its login form."""
+    page.goto("/admin/")
+    page.get_by_label("Nom d’utilisateur").fill(STAFF_USERNAME)
+    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
+    page.get_by_label("Code à usage unique").fill(staff_codes())
+    page.get_by_role("button", name="Connexion").click()
 
 
 @pytest.fixture(scope="package")

@@ -7,14 +7,14 @@ import time
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import STAFF_PASSWORD, STAFF_USERNAME
+from .conftest import log_into_admin
 
 pytestmark = pytest.mark.browser
 
 TITLE = "Un atelier numérique itinérant pour les aînés"
 
 
-def test_submission_then_publication_then_public(page, live_url):
+def test_submission_then_publication_then_public(page, live_url, staff_codes):
     page.goto("/proposer/")
     page.get_by_label("Votre collectivité").fill("Aurillac")
     page.get_by_label("Titre de l'initiative").fill(TITLE)
@@ -37,11 +37,9 @@ def test_submission_then_publication_then_public(page, live_url):
     page.goto("/initiatives/?q=atelier+itinerant")
     assert TITLE not in page.locator("main").inner_text()
 
-    # Staff publish it from the moderation queue.
-    page.goto("/admin/")
-    page.get_by_label("Nom d’utilisateur").fill(STAFF_USERNAME)
-    page.get_by_label("Mot de passe").fill(STAFF_PASSWORD)
-    page.get_by_role("button", name="Connexion").click()
+    # Staff log in with their password and a one-time code, then publish it from
+    # the moderation queue.
+    log_into_admin(page, staff_codes)
     expect(page.locator("#moderation-summary")).to_contain_text(
         "1 initiative en attente de décision"
     )

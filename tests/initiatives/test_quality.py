@@ -169,9 +169,11 @@ def test_admin_page_sends_anonymous_to_login(client):
     assert response.url.startswith(reverse("admin:login"))
 
 
-def test_admin_page_forbids_staff_without_permission(client, django_user_model):
+def test_admin_page_forbids_staff_without_permission(
+    client, django_user_model, verified_login
+):
     user = django_user_model.objects.create_user("stagiaire", is_staff=True)
-    client.force_login(user)
+    verified_login(client, user)
     assert client.get(reverse("admin:data_quality")).status_code == 403
 
 

@@ -149,14 +149,14 @@ def test_history_records_who_when_what_and_the_public_changelog_hides_who(
 def test_anonymous_and_non_staff_cannot_reach_the_admin(client, django_user_model):
     assert client.get(QUEUE).status_code == 302
     django_user_model.objects.create_user("habitant", password="motdepasse-solide-42")
-    client.login(username="habitant", password="motdepasse-solide-42")
+    client.force_login(User.objects.get(username="habitant"))
     response = client.get(QUEUE)
     assert response.status_code == 302 and "/admin/login/" in response.url
 
 
-def test_editor_moderates_but_cannot_manage_users(client):
+def test_editor_moderates_but_cannot_manage_users(client, verified_login):
     editor = staff_in("Éditeurs")
-    client.force_login(editor)
+    verified_login(client, editor)
     assert client.get(QUEUE).status_code == 200
     assert client.get("/admin/initiatives/initiative/").status_code == 200
     assert client.get("/admin/auth/user/").status_code == 403
@@ -164,8 +164,8 @@ def test_editor_moderates_but_cannot_manage_users(client):
     assert client.get("/admin/auth/group/").status_code == 403
 
 
-def test_administrator_manages_users(client):
-    client.force_login(staff_in("Administrateurs", "direction"))
+def test_administrator_manages_users(client, verified_login):
+    verified_login(client, staff_in("Administrateurs", "direction"))
     assert client.get("/admin/auth/user/").status_code == 200
 
 
