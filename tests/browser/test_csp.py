@@ -3,6 +3,7 @@ documentation run under it without a violation, an error or a third-party reques
 
 import pytest
 
+from tests.browser.conftest import log_into_admin
 from tests.browser.helpers import other_host_requests
 from tests.browser.test_pages import PAGES
 
@@ -53,3 +54,31 @@ def test_api_documentation_renders_under_the_csp(page, console):
 
     page.locator("#swagger-ui .opblock").first.wait_for()
     assert _problems(console, page.url, 200) == []
+
+
+ADMIN_PAGES = [
+    "/admin/",
+    "/admin/initiatives/initiative/",
+    "/admin/initiatives/initiative/1/change/",
+    "/admin/initiatives/initiative/add/",
+    "/admin/initiatives/collectivity/?q=Martigues",
+    "/admin/surveys/pendinginitiative/",
+    "/admin/surveys/submission/importer/",
+    "/admin/initiatives/initiative/1/history/",
+    "/admin/qualite/",
+    "/admin/auth/user/",
+]
+
+
+def test_logged_in_admin_runs_under_the_csp(
+    page, console, requests_seen, live_url, staff_codes
+):
+    log_into_admin(page, staff_codes)
+    page.wait_for_url("**/admin/")
+    for path in ADMIN_PAGES:
+        response = page.goto(path, wait_until="networkidle")
+        assert response.status == 200, path
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        # The autocomplete widgets and the admin's own scripts actually run.
+        assert _problems(console, response.url, 200) == [], path
+    assert other_host_requests(requests_seen, live_url) == []
