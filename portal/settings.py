@@ -183,6 +183,9 @@ if os.environ.get("EMAIL_HOST"):
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# Submission mails leave from a background thread: a slow or failing mail
+# server never holds a visitor's request (the tests send them inline).
+MAIL_IN_BACKGROUND = os.environ.get("MAIL_IN_BACKGROUND", "1") == "1"
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Portail des initiatives <ne-pas-repondre@localhost>"
 )

@@ -4,6 +4,7 @@ staff decisions publish or reject; old contact data is purged."""
 
 import datetime
 import logging
+import threading
 from collections.abc import Callable
 
 from django.conf import settings
@@ -77,7 +78,7 @@ def create_submission(
                 survey=survey, initiative=initiative, has_consented=True, **contact
             )
             if notify:
-                transaction.on_commit(lambda: send_submission_emails(submission))
+                transaction.on_commit(lambda: notify_in_background(submission))
     except Exception:
         # The transaction rolled back: drop the image file it may have written.
         if initiative.image.name:
@@ -86,15 +87,30 @@ def create_submission(
     return submission
 
 
-def send_submission_emails(submission: Submission) -> None:
-    """Acknowledge to the submitter and notify the staff. A failing mail server
-    is logged and never undoes or repeats the submission."""
+def notify_in_background(submission: Submission) -> None:
+    """Mail about a new submission without holding the visitor's request: the
+    messages are written now (reading the database here), then sent from a
+    background thread when MAIL_IN_BACKGROUND is on (production)."""
+    messages = submission_messages(submission)
+    if not settings.MAIL_IN_BACKGROUND:
+        send_messages(messages, submission.pk)
+        return
+    threading.Thread(
+        target=send_messages,
+        args=[messages, submission.pk],
+        name=f"submission-mail-{submission.pk}",
+        daemon=True,
+    ).start()
+
+
+def submission_messages(submission: Submission) -> list[tuple[str, str, list[str]]]:
+    """Write the acknowledgement to the submitter and the staff notification."""
     initiative = submission.initiative
     review_url = settings.SITE_URL + reverse(
         "admin:surveys_pendinginitiative_change", args=[initiative.pk]
     )
     context = {"initiative": initiative, "review_url": review_url}
-    messages = [
+    return [
         (
             "Votre proposition d'initiative a bien été reçue",
             render_to_string("surveys/email/acknowledgement.txt", context),
@@ -103,18 +119,21 @@ def send_submission_emails(submission: Submission) -> None:
         (
             f"Nouvelle proposition à modérer : {initiative.title}",
             render_to_string("surveys/email/notification.txt", context),
-            settings.SUBMISSION_NOTIFY_EMAILS,
+            list(settings.SUBMISSION_NOTIFY_EMAILS),
         ),
     ]
+
+
+def send_messages(messages: list[tuple[str, str, list[str]]], pk: int) -> None:
+    """Send the messages. A failing mail server is logged and never undoes or
+    repeats the submission."""
     for subject, body, recipients in messages:
         if not recipients:
             continue
         try:
             send_mail(subject, body, None, recipients)
         except Exception:
-            logger.exception(
-                "submission email failed", extra={"submission": submission.pk}
-            )
+            logger.exception("submission email failed", extra={"submission": pk})
 
 
 def decide(initiatives, user, status: str, reason: str = "") -> int:

@@ -2,6 +2,7 @@ import datetime
 import io
 import os
 import tempfile
+import threading
 from smtplib import SMTPException
 
 import pytest
@@ -316,3 +317,39 @@ def test_purge_command_erases_old_contact_data(client):
     call_command("purge_contacts", "--days", "0", stdout=out)
     recent.refresh_from_db()
     assert recent.submitter_email == ""
+
+
+class BlockedBackend(BaseEmailBackend):
+    """A mail server that answers only once the test lets it."""
+
+    released = threading.Event()
+    sent_from = []
+
+    def send_messages(self, messages):
+        self.released.wait(timeout=10)
+        self.sent_from.append(threading.current_thread().name)
+        return len(messages)
+
+
+@NO_WAIT
+@override_settings(
+    MAIL_IN_BACKGROUND=True,
+    MAILERS={"default": {"BACKEND": "tests.surveys.test_submissions.BlockedBackend"}},
+)
+def test_a_stuck_mail_server_does_not_hold_the_request(
+    client, django_capture_on_commit_callbacks
+):
+    BlockedBackend.released.clear()
+    BlockedBackend.sent_from.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, answer())
+    # The answer came back while the mail server was still holding the message.
+    assert response.status_code == 302
+    assert BlockedBackend.sent_from == []
+    BlockedBackend.released.set()
+    for thread in threading.enumerate():
+        if thread.name.startswith("submission-mail-"):
+            thread.join(timeout=10)
+    assert BlockedBackend.sent_from and all(
+        name.startswith("submission-mail-") for name in BlockedBackend.sent_from
+    )
