@@ -18,7 +18,7 @@ for candidate in python3.13 python3.12 \
 done
 endef
 
-.PHONY: install run serve test lint migrate seed lock clean audit load backup restore
+.PHONY: install run serve test lint migrate seed lock clean audit load bench backup restore
 
 install: $(VENV)/.installed
 
@@ -83,6 +83,15 @@ audit: install
 # SQLite (about 4 minutes). Figures in bench/results/load.json.
 load: install
 	$(PY) bench/load.py
+
+# Benchmark at scale on PostgreSQL (database portal_bench, kept between runs):
+# N synthetic initiatives (100 000 by default; `make bench N=1000000`), then
+# gunicorn + wrk on every page, the budgets of issue 8 printed as met or not.
+# Figures in bench/results/bench-<N>.json; see bench/README.md.
+bench: N ?= 100000
+bench: install
+	$(PY) bench/generate.py $(N)
+	$(PY) bench/run.py $(N)
 
 # Back up the database of DATABASE_URL (pg_dump, or SQLite's online backup) and
 # MEDIA_ROOT into $(BACKUP_DIR)/<stamp>/; restore one with BACKUP=that folder

@@ -9,14 +9,29 @@ from .models import Category, Collectivity, Department, Initiative, Theme
 from .serializers import COLLECTIVITY_COLUMNS, INITIATIVE_COLUMNS, LIST_SEPARATOR
 
 PAGE_SIZE = 20
+# Beyond this page the OFFSET walks too many rows: the list stops there and asks
+# the visitor to narrow the selection.
+MAX_PAGES = 500
 TEXT = "text/plain; charset=utf-8"
+
+
+class CappedPaginator(Paginator):
+    """Serve at most MAX_PAGES pages; a page beyond gives the last one served."""
+
+    @property
+    def num_pages(self):
+        return min(super().num_pages, MAX_PAGES)
+
+    @property
+    def is_capped(self):
+        return super().num_pages > MAX_PAGES
 
 
 def initiative_list(request):
     published = Initiative.objects.published().for_listing()
     filterset = InitiativeFilter(request.GET, queryset=published)
     initiatives = filterset.qs if filterset.is_valid() else published.none()
-    page = Paginator(initiatives, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(initiatives, PAGE_SIZE).get_page(request.GET.get("page"))
     facets = filterset.facets()
     context = {
         "filter": filterset,

@@ -1,6 +1,7 @@
 import pytest
 from django.urls import reverse
 
+from initiatives import views
 from initiatives.models import Collectivity, Department, Initiative
 from tests.factories import CollectivityFactory, InitiativeFactory
 
@@ -69,6 +70,17 @@ def test_list_explains_invalid_input_without_error(client, query):
 def test_list_invalid_department_names_the_filter(client):
     response = client.get(reverse("initiatives:list"), {"department": "zz"})
     assert "Département : Sélectionnez un choix valide" in response.text
+
+
+def test_list_stops_at_the_last_page_it_serves(client, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(views, "MAX_PAGES", 2)
+    haute_corse_initiatives(3)
+    query = {"department": "2B", "page": "1000"}
+    response = client.get(reverse("initiatives:list"), query)
+    assert response.status_code == 200
+    assert response.context["page"].number == 2
+    assert "Affinez votre recherche : les pages au-delà de 2" in response.text
 
 
 @pytest.mark.parametrize("rows", [1, 30])

@@ -1,0 +1,482 @@
+"""Benchmark of the production profile on the bench database: `python
+bench/run.py [N]` after `bench/generate.py [N]` (`make bench` runs both).
+
+gunicorn (two sync workers, DEBUG=0, HTTPS=0, API throttle lifted) on
+127.0.0.1, wrk with 8 connections on each page, SQL queries per page counted
+in-process (Django's test client and CaptureQueriesContext, in a subprocess on
+the same database), the EXPLAIN plans of the list, a facet count and the search,
+one full CSV download with the worker's peak memory. Prints a table and the
+budgets of issue 8, writes bench/results/bench-<N>.json. No page cache: the
+portal has none yet, every figure is without cache.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from common import (
+    DATABASE,
+    ID_BASE,
+    ROOT,
+    WRK_SCRIPT,
+    bench_env,
+    connect,
+    drain,
+    free_port,
+    manage,
+    read_results,
+    results_path,
+    start_server,
+    status_of,
+    stop_server,
+    wait_until_ready,
+)
+
+DURATION = int(os.environ.get("BENCH_DURATION", "15"))  # seconds per wrk run
+CONNECTIONS = 8
+WRK_TIMEOUT = 30
+TRIVIAL = "/robots.txt"  # a template, no database: the server's floor
+MEDIAN_BUDGET_MS = 50
+P99_BUDGET_MS = 200
+GROWTH_BUDGET = 1.5
+CSV_MEMORY_BUDGET_MB = 150
+FACETED_RATIO_BUDGET = 0.10
+CACHED_RATIO_BUDGET = 0.50
+SIZES = (100_000, 1_000_000)
+
+
+def targets() -> dict[str, str]:
+    """Name the paths measured; the detail pages are a synthetic initiative's."""
+    with connect() as connection:
+        slug = connection.execute(
+            "SELECT slug FROM initiatives_initiative WHERE status = 'published' "
+            "AND id >= %s ORDER BY id LIMIT 1 OFFSET 1000",
+            [ID_BASE],
+        ).fetchone()[0]
+    return {
+        "trivial (robots.txt)": TRIVIAL,
+        "accueil": "/",
+        "liste": "/initiatives/",
+        "liste, 2 facettes": "/initiatives/?department=13&theme=culture",
+        "recherche": "/initiatives/?q=covoiturage",
+        "recherche + facettes": (
+            "/initiatives/?q=covoiturage&region=84&category=service-public"
+        ),
+        "détail": f"/initiatives/{slug}/",
+        "carte des départements": "/departements/",
+        "API liste filtrée": "/api/v1/initiatives/?department=13&theme=culture",
+        "API détail": f"/api/v1/initiatives/{slug}/",
+        "page 1000 de la liste": "/initiatives/?page=1000",
+    }
+
+
+CSV_PATH = "/donnees/initiatives.csv"
+
+
+def run_wrk(url: str, script: Path) -> dict:
+    command = [shutil.which("wrk"), "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s"]
+    command += ["--latency", "--timeout", f"{WRK_TIMEOUT}s", "-s", str(script), url]
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=DURATION + 90, check=True
+    )
+    line = next(
+        line for line in result.stdout.splitlines() if line.startswith("WRK-JSON ")
+    )
+    raw = json.loads(line.removeprefix("WRK-JSON "))
+    seconds = raw["duration_us"] / 1e6
+    return {
+        "requests": raw["requests"],
+        "requests_per_second": round(raw["requests"] / seconds, 1),
+        "latency_p50_ms": round(raw["p50_us"] / 1000, 1),
+        "latency_p99_ms": round(raw["p99_us"] / 1000, 1),
+        "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
+        "non_2xx": raw["not_2xx"],
+    }
+
+
+def workers_of(master: int) -> list[int]:
+    """List the gunicorn master's worker processes."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name is in parentheses and may hold spaces: split after it.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == master:
+            children.append(int(entry.name))
+    return children
+
+
+def memory_kb(pid: int, field: str) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(rf"^{field}:\s+(\d+) kB", text, re.M).group(1))
+
+
+def measure_csv(base: str, master: int) -> dict:
+    """Download the whole CSV once; give its time and the workers' peak RSS
+    during it (VmHWM, reset first through /proc/<pid>/clear_refs)."""
+    workers = workers_of(master)
+    before = {pid: memory_kb(pid, "VmRSS") for pid in workers}
+    for pid in workers:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")  # reset VmHWM to VmRSS
+    started = time.monotonic()
+    size = rows = 0
+    status, error = 0, ""
+    try:
+        with urllib.request.urlopen(base + CSV_PATH, timeout=600) as response:
+            status = response.status
+            while chunk := response.read(1 << 16):
+                size += len(chunk)
+                rows += chunk.count(b"\n")
+    except (OSError, http.client.HTTPException) as problem:
+        # A sync worker streaming longer than gunicorn's --timeout is killed.
+        error = f"téléchargement interrompu : {problem!r}"[:200]
+    seconds = time.monotonic() - started
+    peaks = {pid: memory_kb(pid, "VmHWM") for pid in workers}
+    return {
+        "status": status,
+        "error": error,
+        "seconds": round(seconds, 2),
+        "megabytes": round(size / 1e6, 1),
+        "rows": rows - 1,
+        "rss_before_mb": round(max(before.values()) / 1024, 1),
+        "peak_rss_mb": round(max(peaks.values()) / 1024, 1),
+    }
+
+
+INSPECT = r"""
+import json, sys
+import django
+django.setup()
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from initiatives.filters import InitiativeFilter
+from initiatives.models import Initiative
+from django.http import QueryDict
+
+paths = json.loads(sys.argv[1])
+client = Client()
+counts = {}
+for name, path in paths.items():
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+        if response.streaming:
+            for _ in response.streaming_content:
+                pass
+    counts[name] = {"status": response.status_code, "queries": len(captured)}
+
+def plan(queryset):
+    text = queryset.explain(analyze=True)
+    uses_index = any(
+        kind in text for kind in ("Index Scan", "Bitmap Index Scan", "Index Only Scan")
+    )
+    seq = "Seq Scan on initiatives_initiative" in text
+    return {"uses_index": uses_index and not seq, "seq_scan_on_initiatives": seq,
+            "plan": text}
+
+published = Initiative.objects.published().for_listing()
+listing = InitiativeFilter(QueryDict(""), queryset=published)
+listing.is_valid()
+faceted = InitiativeFilter(
+    QueryDict("department=13&theme=culture"), queryset=published
+)
+faceted.is_valid()
+facet = (
+    faceted.filtered_without("category").order_by()
+    .values_list(faceted.FACETS["category"]).annotate(count=Count("pk", distinct=True))
+)
+search = InitiativeFilter(QueryDict("q=covoiturage"), queryset=published)
+search.is_valid()
+plans = {
+    "liste (page 1)": plan(listing.qs[:20]),
+    "facette catégorie (département 13, thème culture)": plan(facet),
+    "recherche (page 1)": plan(search.qs[:20]),
+}
+print("INSPECT-JSON " + json.dumps({"queries": counts, "plans": plans}))
+"""
+
+
+def inspect(env: dict[str, str], paths: dict[str, str]) -> dict:
+    """Count each page's SQL queries and explain the key queries, in-process."""
+    result = subprocess.run(
+        [sys.executable, "-c", INSPECT, json.dumps(paths)],
+        cwd=ROOT,
+        env={**env, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=900,
+    )
+    line = next(
+        line for line in result.stdout.splitlines() if line.startswith("INSPECT-JSON ")
+    )
+    return json.loads(line.removeprefix("INSPECT-JSON "))
+
+
+def verdict(ok: bool) -> str:
+    return "tenu" if ok else "non tenu"
+
+
+def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, str]]:
+    """Judge issue 8's budgets on these results: (budget, met or None, figure)."""
+    pages = results["pages"]
+    measured = {k: v for k, v in pages.items() if k != "trivial (robots.txt)"}
+    deep = "page 1000 de la liste"
+    normal = {k: v for k, v in measured.items() if k != deep}
+    slow = [
+        f"{name} {row['latency_p50_ms']}/{row['latency_p99_ms']} ms"
+        for name, row in normal.items()
+        if row["latency_p50_ms"] >= MEDIAN_BUDGET_MS
+        or row["latency_p99_ms"] >= P99_BUDGET_MS
+    ]
+    size = results["size"]
+    lines = [
+        (
+            f"médiane < {MEDIAN_BUDGET_MS} ms et p99 < {P99_BUDGET_MS} ms à "
+            f"{CONNECTIONS} connexions, chaque page et appel d'API ({size} lignes)",
+            not slow if size == SIZES[0] else None,
+            "hors budget : " + ", ".join(slow) if slow else "toutes les pages",
+        )
+    ]
+    queries = results["queries"]
+    if other:
+        changed = [
+            f"{name} {other['queries'][name]['queries']} → {row['queries']}"
+            for name, row in queries.items()
+            if name in other["queries"]
+            and name != "export CSV"
+            and other["queries"][name]["queries"] != row["queries"]
+        ]
+        lines.append(
+            (
+                f"nombre de requêtes SQL constant ({other['size']} → {size} lignes)",
+                not changed,
+                ", ".join(changed) or "identique sur toutes les pages",
+            )
+        )
+    else:
+        lines.append(
+            (
+                "nombre de requêtes SQL constant quelle que soit la taille",
+                None,
+                "une seule taille mesurée : relancer avec l'autre N pour comparer "
+                "(les tests l'épinglent à 1 et 30 lignes)",
+            )
+        )
+    if other:
+        small, large = sorted([results, other], key=lambda r: r["size"])
+        growth = {
+            name: large["pages"][name]["latency_p50_ms"]
+            / max(small["pages"][name]["latency_p50_ms"], 0.1)
+            for name in small["pages"]
+            if name in large["pages"] and name != "trivial (robots.txt)"
+        }
+        over = [f"{n} ×{g:.2f}" for n, g in growth.items() if g > GROWTH_BUDGET]
+        lines.append(
+            (
+                f"croissance des médianes {small['size']} → {large['size']} "
+                f"≤ {GROWTH_BUDGET}×",
+                not over,
+                ", ".join(over) or f"max ×{max(growth.values()):.2f}",
+            )
+        )
+    else:
+        lines.append(
+            (
+                f"croissance des médianes 100 000 → 1 000 000 ≤ {GROWTH_BUDGET}×",
+                None,
+                "non mesurée : il faut aussi `make bench N=1000000`",
+            )
+        )
+    row = pages[deep]
+    lines.append(
+        (
+            "page 1000 de la liste dans le même budget",
+            row["latency_p50_ms"] < MEDIAN_BUDGET_MS
+            and row["latency_p99_ms"] < P99_BUDGET_MS,
+            f"{row['latency_p50_ms']} / {row['latency_p99_ms']} ms",
+        )
+    )
+    csv = results["csv"]
+    lines.append(
+        (
+            f"export CSV en flux, pic mémoire < {CSV_MEMORY_BUDGET_MB} Mo "
+            "(budget fixé à 1 000 000 lignes)",
+            False
+            if csv["error"] or csv["peak_rss_mb"] >= CSV_MEMORY_BUDGET_MB
+            else (True if size >= SIZES[1] else None),
+            f"{csv['peak_rss_mb']} Mo pour {csv['rows']} lignes en {csv['seconds']} s"
+            + (f" ({csv['error']})" if csv["error"] else ""),
+        )
+    )
+    ratio = pages["liste, 2 facettes"]["ratio_to_trivial"]
+    lines.append(
+        (
+            "liste à facettes sans cache ≥ 10 % du débit de la vue triviale",
+            ratio >= FACETED_RATIO_BUDGET,
+            f"{ratio:.1%}",
+        )
+    )
+    lines.append(
+        (
+            "liste à facettes avec le cache de pages anonymes ≥ 50 %",
+            False,
+            "pas de cache de pages anonymes dans le portail : non mesurable",
+        )
+    )
+    return lines
+
+
+def print_report(results: dict, other: dict | None) -> None:
+    print(
+        f"\nRésultats à {results['size']} initiatives ({CONNECTIONS} connexions, "
+        f"{DURATION} s par page, sans cache)"
+    )
+    header = f"{'page':<26}{'médiane':>9}{'p99':>9}{'req/s':>8}{'/triv.':>8}"
+    print(header + f"{'SQL':>5}{'err.':>6}")
+    for name, row in results["pages"].items():
+        queries = results["queries"][name]["queries"]
+        print(
+            f"{name:<26}{row['latency_p50_ms']:>7.1f}ms{row['latency_p99_ms']:>7.1f}ms"
+            f"{row['requests_per_second']:>8.1f}{row['ratio_to_trivial']:>8.1%}"
+            f"{queries:>5}{row['socket_errors'] + row['non_2xx']:>6}"
+        )
+    csv = results["csv"]
+    print(
+        f"{'export CSV complet':<26}{csv['seconds']:>8.1f}s  {csv['megabytes']} Mo, "
+        f"{csv['rows']} lignes, {results['queries']['export CSV']['queries']} "
+        f"requêtes, pic RSS du worker {csv['peak_rss_mb']} Mo "
+        f"(avant : {csv['rss_before_mb']} Mo)"
+    )
+    if csv["error"]:
+        print(f"  ÉCHEC de l'export : {csv['error']}")
+        print("  " + "\n  ".join(csv["server_log"]))
+    print("\nPlans EXPLAIN :")
+    for name, plan in results["plans"].items():
+        flag = "index" if plan["uses_index"] else "PAS d'index seul"
+        seq = (
+            " (Seq Scan sur initiatives_initiative)"
+            if plan["seq_scan_on_initiatives"]
+            else ""
+        )
+        print(f"- {name} : {flag}{seq}")
+    if other:
+        small, large = sorted([results, other], key=lambda r: r["size"])
+        print(f"\nCroissance des médianes {small['size']} → {large['size']} :")
+        for name, row in small["pages"].items():
+            if name in large["pages"]:
+                ratio = large["pages"][name]["latency_p50_ms"] / max(
+                    row["latency_p50_ms"], 0.1
+                )
+                mark = "ok" if ratio <= GROWTH_BUDGET else "> 1,5×"
+                print(f"  {name:<26} ×{ratio:.2f} {mark}")
+    print("\nBudgets (issue 8) :")
+    for label, met, figure in budgets(results, other):
+        status = "à vérifier" if met is None else verdict(met)
+        print(f"- « {status} » {label} : {figure}")
+    print(
+        "Sans cache : le portail n'a pas encore de cache de pages anonymes "
+        "(suite possible)."
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("size", nargs="?", type=int, default=SIZES[0])
+    size = parser.parse_args().size
+    if shutil.which("wrk") is None:
+        print("wrk est introuvable : installez-le (apt-get install wrk).")
+        return 2
+    with connect() as connection:
+        present = connection.execute(
+            "SELECT count(*) FROM initiatives_initiative WHERE id >= %s", [ID_BASE]
+        ).fetchone()[0]
+    if present != size:
+        print(f"{DATABASE} contient {present} initiatives synthétiques, pas {size} :")
+        print(f"lancez d'abord python bench/generate.py {size}")
+        return 2
+    started = time.monotonic()
+    results = {"size": size, "database": DATABASE}
+    with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
+        workdir = Path(tmp)
+        script = workdir / "count.lua"
+        script.write_text(WRK_SCRIPT)
+        log = workdir / "server.log"
+        env = bench_env(workdir)
+        manage(env, "collectstatic", "--noinput", log=log)
+        paths = targets()
+        print("Requêtes SQL par page et plans EXPLAIN (client de test, même base)")
+        inspected = inspect(env, {**paths, "export CSV": CSV_PATH})
+        results["queries"] = inspected["queries"]
+        results["plans"] = inspected["plans"]
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = start_server(env, port, log)
+        try:
+            wait_until_ready(base, server)
+            for name, path in paths.items():
+                status = status_of(base + path)
+                if status != 200:
+                    raise SystemExit(f"{name} ({path}) répond {status} au lieu de 200")
+            pages = {}
+            for name, path in paths.items():
+                print(f"wrk {CONNECTIONS} connexions, {DURATION} s : {name} ({path})")
+                pages[name] = {"path": path, **run_wrk(base + path, script)}
+                drain(base + TRIVIAL)
+            print(f"Téléchargement complet de {CSV_PATH}")
+            results["csv"] = measure_csv(base, server.pid)
+            results["csv"]["server_log"] = [
+                line
+                for line in log.read_text(errors="replace").splitlines()
+                if "WORKER TIMEOUT" in line or "Error" in line
+            ][-5:]
+        except (subprocess.CalledProcessError, SystemExit) as error:
+            print(f"Échec : {error}")
+            print("\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+            return 1
+        finally:
+            stop_server(server)
+    trivial = pages["trivial (robots.txt)"]["requests_per_second"]
+    for row in pages.values():
+        row["ratio_to_trivial"] = round(row["requests_per_second"] / trivial, 4)
+    results["pages"] = pages
+    results["settings"] = {
+        "duration_s": DURATION,
+        "connections": CONNECTIONS,
+        "wrk_threads": 2,
+        "gunicorn": "2 sync workers",
+        "cache": "none (the portal has no page cache yet)",
+        "cpus": os.cpu_count(),
+    }
+    results["runtime_s"] = round(time.monotonic() - started)
+    other_size = next(s for s in SIZES if s != size) if size in SIZES else None
+    other = read_results(other_size) if other_size else None
+    results["budgets"] = [
+        {"budget": label, "met": met, "figure": figure}
+        for label, met, figure in budgets(results, other)
+    ]
+    print_report(results, other)
+    path = results_path(size)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"Chiffres écrits dans {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
