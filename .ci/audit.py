@@ -85,7 +85,17 @@ def _is_built_string(node: ast.AST) -> bool:
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
         and node.func.attr == "format"
+        and not _is_psycopg_composition(node.func.value)
     )
+
+
+def _is_psycopg_composition(node: ast.AST) -> bool:
+    """psycopg's sql.SQL("…").format(sql.Identifier(…)) quotes what it inserts."""
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+    return name == "SQL"
 
 
 def _reads_request_data(node: ast.AST) -> bool:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -61,7 +62,9 @@ def ensure_database() -> bool:
             "SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]
         ).fetchone()
         if not exists:
-            connection.execute(f'CREATE DATABASE "{DATABASE}"')
+            connection.execute(
+                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DATABASE))
+            )
     return not exists
 
 

@@ -17,6 +17,7 @@ import unicodedata
 from pathlib import Path
 
 from common import ID_BASE, bench_env, connect, ensure_database, manage
+from psycopg import sql
 
 BATCH = 20_000
 DEFAULT_SIZE = 100_000
@@ -250,9 +251,11 @@ def generate(size: int) -> dict:
             )
             with connection.transaction():
                 for table in ("themes", "vigilance_points"):
+                    name = sql.Identifier(f"initiatives_initiative_{table}")
                     connection.execute(
-                        f"DELETE FROM initiatives_initiative_{table} "
-                        "WHERE initiative_id >= %s",
+                        sql.SQL("DELETE FROM {} WHERE initiative_id >= %s").format(
+                            name
+                        ),
                         [ID_BASE],
                     )
                 connection.execute(

@@ -46,6 +46,15 @@ PYTHON_SAMPLES = [
     ),
     (
         "raw-sql",
+        "def drop(connection, name):\n"
+        "    connection.execute('DROP TABLE {}'.format(name))\n",
+        "from psycopg import sql\n"
+        "def drop(connection, name):\n"
+        "    drop = sql.SQL('DROP TABLE {}').format(sql.Identifier(name))\n"
+        "    connection.execute(drop)\n",
+    ),
+    (
+        "raw-sql",
         "def find(qs, q):\n    return qs.extra(where=['t = {}'.format(q)])\n",
         "def find(qs, q):\n    return qs.extra(where=['t = %s'], params=[q])\n",
     ),
