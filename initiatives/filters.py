@@ -6,12 +6,14 @@ from dataclasses import dataclass
 
 import django_filters
 from django import forms
-from django.db.models import Count, Exists, OuterRef
+from django.db import connections
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 
 from vigilance.models import VigilancePoint
 
+from . import facets as counting
 from .models import Category, Collectivity, Department, Initiative, Region, Theme
 
 SEARCH_MAX_LENGTH = 200
@@ -52,7 +54,7 @@ class Facet:
 
 def multiple(**kwargs):
     return django_filters.MultipleChoiceFilter(
-        widget=forms.CheckboxSelectMultiple, **kwargs
+        widget=forms.CheckboxSelectMultiple, distinct=False, **kwargs
     )
 
 
@@ -60,8 +62,9 @@ def model_multiple(**kwargs):
     # Chosen by code or slug: tell the OpenAPI schema they are strings.
     schema = {"type": "string", "description": kwargs["label"]}
     return extend_schema_field(schema)(
+        # No DISTINCT: the many-to-many facets filter with an EXISTS.
         django_filters.ModelMultipleChoiceFilter(
-            widget=forms.CheckboxSelectMultiple, **kwargs
+            widget=forms.CheckboxSelectMultiple, distinct=False, **kwargs
         )
     )
 
@@ -90,6 +93,7 @@ class InitiativeFilter(django_filters.FilterSet):
     )
     theme = model_multiple(
         field_name="themes__slug",
+        method="filter_linked",
         to_field_name="slug",
         queryset=Theme.objects.all(),
         label="Thème",
@@ -112,6 +116,7 @@ class InitiativeFilter(django_filters.FilterSet):
     )
     vigilance = model_multiple(
         field_name="vigilance_points__slug",
+        method="filter_linked",
         to_field_name="slug",
         queryset=VigilancePoint.objects.all(),
         label="Point de vigilance",
@@ -132,18 +137,8 @@ class InitiativeFilter(django_filters.FilterSet):
         label="Trier par",
     )
 
-    # Facet name → the path its counts group by.
-    FACETS = {
-        "theme": "themes__slug",
-        "category": "category__slug",
-        "region": "collectivity__department__region__code",
-        "department": "collectivity__department__code",
-        "kind": "collectivity__kind",
-        "label": "collectivity__label_level",
-        "vigilance": "vigilance_points__slug",
-        "period": "period",
-        "featured": "is_featured",
-    }
+    # The facets, in the order the filter form shows them.
+    FACETS = tuple(counting.SOURCES)
 
     class Meta:
         model = Initiative
@@ -151,6 +146,11 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def filter_q(self, queryset, name, value):
         return queryset.search(value) if value.strip() else queryset
+
+    def filter_linked(self, queryset, name, value):
+        if not value:  # nothing chosen: `queryset.none()`, answered without SQL
+            return queryset
+        return counting.linked_to(queryset, name.split("__")[0], value)
 
     def filter_featured(self, queryset, name, value):
         return queryset.filter(is_featured=True) if value else queryset
@@ -234,60 +234,108 @@ class InitiativeFilter(django_filters.FilterSet):
         return self.export_url("initiatives:feed", drop=("page", "sort"))
 
     def filtered_without(self, excluded):
-        """Apply every valid filter but `excluded` and the sort (no query)."""
-        queryset = self.queryset.all()
+        """The published initiatives filtered by every valid filter but
+        `excluded` (None: by all of them), unsorted."""
+        self.is_valid()
+        queryset = Initiative.objects.published()
         for name, value in self.form.cleaned_data.items():
             if name not in (excluded, "sort"):
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
 
+    def choices(self, name):
+        """List one facet's values as (raw key, value in the URL, label); the
+        model facets cost a query each, once."""
+        cache = self.__dict__.setdefault("_choices", {})
+        if name not in cache:
+            field = self.form.fields[name]
+            if hasattr(field, "queryset"):
+                key = self.filters[name].extra["to_field_name"]
+                cache[name] = [
+                    (str(obj.pk), getattr(obj, key), str(obj)) for obj in field.queryset
+                ]
+            else:
+                cache[name] = [(str(v), str(v), str(label)) for v, label in field.choices]
+        return cache[name]
+
+    def chosen(self, name):
+        """The raw keys of the values chosen in one facet."""
+        values = self.form.cleaned_data.get(name) or []
+        return [str(getattr(value, "pk", value)) for value in values]
+
+    def raw_counts(self):
+        """Count every facet's values and the selection's total, keyed by raw
+        key (see initiatives/facets.py); cached. On SQLite one query; on
+        PostgreSQL at most two: the counts whose selection has at most one facet
+        and no search are read from the pair table, the others tallied from the
+        initiatives' tokens, once per distinct selection."""
+        if "_raw_counts" in self.__dict__:
+            return self._raw_counts
+        self.is_valid()
+        using = self.queryset.db
+        if connections[using].vendor != "postgresql":
+            self._raw_counts = counting.computed(self.filtered_without, self.FACETS)
+            return self._raw_counts
+        chosen = {name: keys for name in self.FACETS if (keys := self.chosen(name))}
+        searching = bool(self.form.cleaned_data.get("q", "").strip())
+        # A facet's own counts ignore its choice: group the counts by the
+        # selection they are restricted to.
+        groups = {}
+        for target in (*self.FACETS, counting.TOTAL):
+            kept = {name: keys for name, keys in chosen.items() if name != target}
+            key = tuple(sorted((name, tuple(keys)) for name, keys in kept.items()))
+            groups.setdefault(key, (kept, target, []))[2].append(target)
+        read, tallied = [], []
+        for kept, first, targets in groups.values():
+            if not searching and counting.readable(using, kept):
+                read.append((kept, targets))
+            else:
+                excluded = None if first == counting.TOTAL else first
+                tallied.append((self.filtered_without(excluded), targets))
+        counts = {}
+        for answer in (
+            (counting.read(using, read) if read else [])
+            + (counting.tally(using, tallied) if tallied else [])
+        ):
+            counts.update(answer)
+        self._raw_counts = counts
+        return counts
+
+    def total_count(self):
+        """The number of published initiatives of the selection."""
+        return self.raw_counts()[counting.TOTAL]
+
     def facet_counts(self):
-        """Count, for every facet value, the initiatives ticking it would give:
-        the other facets' filters apply, its own does not. One query per facet."""
+        """Count, for every facet value (by its code or slug), the initiatives
+        ticking it would give: the other facets' filters apply, its own does not."""
         return {name: self.facet_count(name) for name in self.FACETS}
 
     def facet_count(self, name):
-        """Count the initiatives each value of one facet would give (one query)."""
-        self.is_valid()
-        rows = (
-            self.filtered_without(name)
-            .order_by()
-            .values_list(self.FACETS[name])
-            .annotate(count=Count("pk", distinct=True))
-        )
+        """Count the initiatives each value of one facet would give."""
+        raw = self.raw_counts()[name]
         return {
-            str(int(key) if isinstance(key, bool) else key): count
-            for key, count in rows
-            if key is not None and count
+            value: raw[key] for key, value, _ in self.choices(name) if raw.get(key)
         }
 
     def facets(self):
         """Describe each facet for the filter form: the values that have results
-        or are selected, with their counts. Costs the facet counts' queries plus
-        one per facet listing model rows (themes, departments…)."""
-        counts = self.facet_counts()
+        or are selected, with their counts. Costs the counts' query plus one per
+        facet listing model rows (themes, departments…)."""
         facets = []
         for name in self.FACETS:
-            field = self.form.fields[name]
-            chosen = self.form.cleaned_data.get(name) or []
-            if hasattr(field, "queryset"):
-                key = self.filters[name].extra["to_field_name"]
-                choices = [(getattr(obj, key), str(obj)) for obj in field.queryset]
-                selected = {getattr(obj, key) for obj in chosen}
-            else:
-                choices = [(str(value), str(label)) for value, label in field.choices]
-                selected = set(chosen)
+            raw = self.raw_counts()[name]
+            chosen = set(self.chosen(name))
             options = [
                 FacetOption(
                     value=value,
                     label=label,
-                    count=counts[name].get(value, 0),
-                    is_selected=value in selected,
+                    count=raw.get(key, 0),
+                    is_selected=key in chosen,
                 )
-                for value, label in choices
-                if counts[name].get(value) or value in selected
+                for key, value, label in self.choices(name)
+                if raw.get(key) or key in chosen
             ]
-            facets.append(Facet(name, str(field.label), options))
+            facets.append(Facet(name, str(self.form.fields[name].label), options))
         return facets
 
 

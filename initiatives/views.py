@@ -16,7 +16,13 @@ TEXT = "text/plain; charset=utf-8"
 
 
 class CappedPaginator(Paginator):
-    """Serve at most MAX_PAGES pages; a page beyond gives the last one served."""
+    """Serve at most MAX_PAGES pages; a page beyond gives the last one served.
+    Given `count`, it trusts it rather than counting the rows again."""
+
+    def __init__(self, object_list, per_page, count=None):
+        super().__init__(object_list, per_page)
+        if count is not None:
+            self.count = count  # replaces the cached property
 
     @property
     def num_pages(self):
@@ -30,8 +36,11 @@ class CappedPaginator(Paginator):
 def initiative_list(request):
     published = Initiative.objects.published().for_listing()
     filterset = InitiativeFilter(request.GET, queryset=published)
-    initiatives = filterset.qs if filterset.is_valid() else published.none()
-    page = CappedPaginator(initiatives, PAGE_SIZE).get_page(request.GET.get("page"))
+    valid = filterset.is_valid()
+    initiatives = filterset.qs if valid else published.none()
+    count = filterset.total_count() if valid else 0
+    paginator = CappedPaginator(initiatives, PAGE_SIZE, count=count)
+    page = paginator.get_page(request.GET.get("page"))
     facets = filterset.facets()
     context = {
         "filter": filterset,

@@ -1,0 +1,177 @@
+"""The two ways of counting facets (initiatives/facets.py) agree: the pair
+table PostgreSQL's triggers keep up to date gives what counting the
+initiatives gives, after every kind of change."""
+
+from io import StringIO
+from urllib.parse import urlencode
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from initiatives import facets
+from initiatives.filters import InitiativeFilter
+from initiatives.models import Collectivity, Department, Initiative, Region, Theme
+from tests.factories import CollectivityFactory, InitiativeFactory
+from vigilance.models import VigilancePoint
+
+pytestmark = pytest.mark.django_db
+
+SELECTIONS = [
+    {},
+    {"department": "13"},
+    {"department": ["13", "60"]},
+    {"region": "32"},
+    {"theme": "teletravail"},
+    {"theme": ["teletravail", "culture"]},
+    {"kind": "commune"},
+    {"label": ["4", "5"]},
+    {"featured": "1"},
+    {"period": "lockdown1"},
+    {"vigilance": "cybersecurite"},
+    {"department": "62", "theme": "teletravail"},
+    {"region": "32", "category": "service-public", "period": "lockdown1"},
+    {"q": "marché"},
+    {"q": "numérique", "department": "60"},
+]
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the pair table is PostgreSQL's"
+)
+
+
+def every_way(params):
+    """Count one selection as the list does, by the ORM, and (PostgreSQL)
+    from the tokens of every initiative; check they agree."""
+    data = QueryDict(urlencode(params, doseq=True))
+    filterset = InitiativeFilter(data, queryset=Initiative.objects.published())
+    assert filterset.is_valid(), filterset.errors
+    used = filterset.raw_counts()
+    computed = facets.computed(filterset.filtered_without, filterset.FACETS)
+    assert used == computed, params
+    if connection.vendor == "postgresql":
+        requests = [
+            (filterset.filtered_without(name), [name]) for name in filterset.FACETS
+        ]
+        requests.append((filterset.filtered_without(None), [facets.TOTAL]))
+        tallied = {}
+        for answer in facets.tally(connection.alias, requests):
+            tallied.update(answer)
+        assert tallied == computed, params
+    assert computed[facets.TOTAL] == len(filterset.qs)
+    return computed
+
+
+def assert_agree():
+    for params in SELECTIONS:
+        every_way(params)
+
+
+def vigilance_point():
+    return VigilancePoint.objects.get(slug="cybersecurite")
+
+
+def test_every_way_agrees_on_the_seed():
+    counts = every_way({})
+    assert counts[facets.TOTAL] == Initiative.objects.published().count() > 0
+    assert counts["department"]  # not vacuous
+    assert_agree()
+
+
+@postgresql_only
+def test_pairs_follow_initiatives_and_their_links():
+    theme = Theme.objects.get(slug="teletravail")
+    new = InitiativeFactory(published=True, is_featured=True, period="lockdown1")
+    new.themes.set([theme, Theme.objects.get(slug="culture")])
+    new.vigilance_points.add(vigilance_point())
+    assert_agree()
+    new.themes.remove(theme)
+    new.period = "lockdown2"
+    new.save()
+    assert_agree()
+    Initiative.objects.filter(pk=new.pk).update(status=Initiative.Status.SUBMITTED)
+    assert_agree()
+    Initiative.objects.filter(pk=new.pk).update(status=Initiative.Status.PUBLISHED)
+    new.vigilance_points.clear()
+    assert_agree()
+    new.delete()
+    assert_agree()
+
+
+@postgresql_only
+def test_pairs_follow_collectivities_and_departments():
+    beauvais = Collectivity.objects.get(code="60057")
+    beauvais.label_level = 1
+    beauvais.kind = Collectivity.Kind.CA
+    beauvais.save()
+    assert_agree()
+    moved = CollectivityFactory(department=Department.objects.get(code="60"))
+    InitiativeFactory(collectivity=moved, published=True)
+    moved.department = Department.objects.get(code="13")
+    moved.save()
+    assert_agree()
+    Department.objects.filter(code="13").update(
+        region=Region.objects.get(code="32")
+    )
+    assert_agree()
+
+
+@postgresql_only
+def test_pairs_survive_bulk_deletes():
+    Initiative.objects.filter(collectivity__department__code="13").delete()
+    assert_agree()
+    Initiative.objects.all().delete()
+    assert every_way({})[facets.TOTAL] == 0
+
+
+@postgresql_only
+def test_rebuild_finds_the_triggers_right():
+    InitiativeFactory(published=True).themes.add(Theme.objects.get(slug="culture"))
+    output = StringIO()
+    call_command("rebuild_facet_counts", "--check", stdout=output)
+    assert "étaient justes" in output.getvalue()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE initiatives_facet_pair SET count = count + 1")
+    output = StringIO()
+    call_command("rebuild_facet_counts", "--check", stdout=output)
+    assert "différaient : corrigés" in output.getvalue()
+    assert_agree()
+
+
+@postgresql_only
+def test_unfiltered_list_reads_the_pairs(client):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("initiatives:list"), {"department": "13"})
+    assert response.status_code == 200
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert facets.PAIR_TABLE in sql
+    assert "GROUP BY" not in sql
+    assert response.context["page"].paginator.count == 6
+
+
+def test_when_the_pairs_answer():
+    postgresql = connection.vendor == "postgresql"
+    assert facets.readable(connection.alias, {}) == postgresql
+    assert facets.readable(connection.alias, {"department": ["1", "2"]}) == postgresql
+    # Two facets, or two themes (an initiative may have both): counted.
+    assert not facets.readable(connection.alias, {"department": ["1"], "theme": ["2"]})
+    assert not facets.readable(connection.alias, {"theme": ["1", "2"]})
+
+
+def test_counts_give_the_list_total(client):
+    for params in [{}, {"department": "13"}, {"q": "marché"}, {"theme": "culture"}]:
+        response = client.get(reverse("initiatives:list"), params)
+        filterset = InitiativeFilter(
+            QueryDict(urlencode(params)), queryset=Initiative.objects.published()
+        )
+        assert response.context["page"].paginator.count == len(filterset.qs)
+
+
+def test_rebuild_command_says_when_there_is_nothing_to_do():
+    if connection.vendor == "postgresql":
+        pytest.skip("SQLite only: PostgreSQL rebuilds")
+    output = StringIO()
+    call_command("rebuild_facet_counts", stdout=output)
+    assert "Rien à faire" in output.getvalue()
