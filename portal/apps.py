@@ -9,6 +9,9 @@ class PortalAdminConfig(AdminConfig):
         from . import logs
 
         logs.connect_signals()
+        from . import page_cache  # also registers the page cache's system check
+
+        page_cache.connect_signals()
         from . import accounts  # also registers the staff accounts' system check
 
         accounts.replace_user_admin(self.module.site)

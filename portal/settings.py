@@ -55,11 +55,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "portal.logs.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    # The page cache (portal/page_cache.py) stores what the middleware below it
+    # made, and answers from FetchFromPageCacheMiddleware, near the end. Those
+    # above add their headers to every response, cached or not (a fresh CSP,
+    # request id). Above GZip and SessionMiddleware, as Django asks of whatever
+    # adds to Vary: one stored copy per Accept-Encoding, compressed once.
+    "portal.page_cache.UpdatePageCacheMiddleware",
     # Compresses pages and JSON (WhiteNoise serves static files pre-compressed).
     # BREACH: Django masks the CSRF token anew in every response.
     "django.middleware.gzip.GZipMiddleware",
-    "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "django_permissions_policy.PermissionsPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -70,6 +76,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last but axes, which does nothing on the way in: a cached page is answered
+    # once every request-phase middleware has run.
+    "portal.page_cache.FetchFromPageCacheMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -205,22 +214,41 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # One cache shared by every worker process (rate limits live there): Redis when
 # REDIS_URL is set, else a table of the database (`manage.py createcachetable`).
+# Anonymous visitors' pages go to a cache of their own ("pages", same server or
+# its own table): the database cache, once full, culls the keys that sort first,
+# and the rate-limit counters would go before the pages.
 if os.environ.get("REDIS_URL"):
-    CACHES = {
-        "default": {
-            # Logs and swallows Redis errors: pages keep working without it.
-            "BACKEND": "portal.cache.ResilientRedisCache",
-            "LOCATION": os.environ["REDIS_URL"],
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+    redis_cache = {
+        # Logs and swallows Redis errors: pages keep working without it.
+        "BACKEND": "portal.cache.ResilientRedisCache",
+        "LOCATION": os.environ["REDIS_URL"],
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
+    CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "portal_cache",
-        }
+        },
+        "pages": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "portal_page_cache",
+            # About a thousand pages (a page and its list of Vary headers).
+            "OPTIONS": {"MAX_ENTRIES": 2000},
+        },
     }
+# The page cache (portal/page_cache.py) answers anonymous visitors' public pages
+# for at most PAGE_CACHE_SECONDS; 0 turns it off. Any saved or deleted row of the
+# catalogue abandons every cached page at once (a content version in the key), so
+# the lifetime only bounds how long a change made behind Django's back (bulk SQL,
+# bulk imports) stays unseen: 5 minutes in production, short for that, yet a page
+# read often is rendered once per edit or per 5 minutes, not once per visit. Off
+# with DEBUG, where a template or code edit must show at the next reload.
+CACHE_MIDDLEWARE_SECONDS = int(
+    os.environ.get("PAGE_CACHE_SECONDS", "0" if DEBUG else "300")
+)
+CACHE_MIDDLEWARE_ALIAS = "pages"
 
 API_ANONYMOUS_RATE = os.environ.get("API_ANONYMOUS_RATE", "120/minute")
 REST_FRAMEWORK = {

@@ -18,3 +18,5 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Send submission mails inline, so tests see them in mail.outbox.
 MAIL_IN_BACKGROUND = False
+# The page cache stays off; tests/test_page_cache.py turns it on where it tests it.
+CACHE_MIDDLEWARE_SECONDS = 0
