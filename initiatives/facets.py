@@ -120,7 +120,9 @@ def readable(using, chosen):
     many-to-many one (two themes would count their common initiatives twice)."""
     if connections[using].vendor != "postgresql" or len(chosen) > 1:
         return False
-    return all(not SOURCES[name].link or len(keys) == 1 for name, keys in chosen.items())
+    return all(
+        not SOURCES[name].link or len(keys) == 1 for name, keys in chosen.items()
+    )
 
 
 def tokens(chosen):
@@ -154,7 +156,7 @@ def read(using, requests):
     given = sorted({token for chosen, _ in requests for token in tokens(chosen)})
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT a, b, count FROM {PAIR_TABLE} "  # noqa: S608 (a constant)
+            "SELECT a, b, count FROM initiatives_facet_pair "
             "WHERE a = ANY(%s) AND count > 0",
             [given],
         )
@@ -175,7 +177,9 @@ def tally(using, requests):
     initiatives (a queryset), counted once for all the target facets."""
     parts, params = [], []
     for number, (initiatives, _) in enumerate(requests):
-        subquery, subparams = initiatives.order_by().values("pk").query.sql_with_params()
+        subquery, subparams = (
+            initiatives.order_by().values("pk").query.sql_with_params()
+        )
         parts.append(
             f"SELECT {number} AS request, token, count(*) "  # noqa: S608 (compiled)
             f"FROM {TOKEN_TABLE} AS t, unnest(t.tokens) AS token "
@@ -184,7 +188,19 @@ def tally(using, requests):
         params.extend(subparams)
     answers = [empty(targets) for _, targets in requests]
     with connections[using].cursor() as cursor:
+        # Built from Django's compiled subqueries (their values stay parameters)
+        # and integers only.
         cursor.execute(" UNION ALL ".join(parts), params)
         for number, token, count in cursor.fetchall():
             add(answers[number], token, count)
     return answers
+
+
+def published_count(initiatives, facet, key):
+    """The number of published `initiatives` having one facet value (raw key):
+    read from the pair table on PostgreSQL, counted elsewhere."""
+    using = initiatives.db
+    if readable(using, {facet: [key]}):
+        [counts] = read(using, [({facet: [key]}, [TOTAL])])
+        return counts[TOTAL]
+    return initiatives.count()

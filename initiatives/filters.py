@@ -255,7 +255,9 @@ class InitiativeFilter(django_filters.FilterSet):
                     (str(obj.pk), getattr(obj, key), str(obj)) for obj in field.queryset
                 ]
             else:
-                cache[name] = [(str(v), str(v), str(label)) for v, label in field.choices]
+                cache[name] = [
+                    (str(v), str(v), str(label)) for v, label in field.choices
+                ]
         return cache[name]
 
     def chosen(self, name):
@@ -293,9 +295,8 @@ class InitiativeFilter(django_filters.FilterSet):
                 excluded = None if first == counting.TOTAL else first
                 tallied.append((self.filtered_without(excluded), targets))
         counts = {}
-        for answer in (
-            (counting.read(using, read) if read else [])
-            + (counting.tally(using, tallied) if tallied else [])
+        for answer in (counting.read(using, read) if read else []) + (
+            counting.tally(using, tallied) if tallied else []
         ):
             counts.update(answer)
         self._raw_counts = counts
@@ -313,9 +314,7 @@ class InitiativeFilter(django_filters.FilterSet):
     def facet_count(self, name):
         """Count the initiatives each value of one facet would give."""
         raw = self.raw_counts()[name]
-        return {
-            value: raw[key] for key, value, _ in self.choices(name) if raw.get(key)
-        }
+        return {value: raw[key] for key, value, _ in self.choices(name) if raw.get(key)}
 
     def facets(self):
         """Describe each facet for the filter form: the values that have results

@@ -4,6 +4,7 @@ from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from . import exports, maps
+from .facets import published_count
 from .filters import InitiativeFilter, SortChoices
 from .models import Category, Collectivity, Department, Initiative, Theme
 from .serializers import COLLECTIVITY_COLUMNS, INITIATIVE_COLUMNS, LIST_SEPARATOR
@@ -12,6 +13,9 @@ PAGE_SIZE = 20
 # Beyond this page the OFFSET walks too many rows: the list stops there and asks
 # the visitor to narrow the selection.
 MAX_PAGES = 500
+# A department's or theme's page shows its latest initiatives, then links to
+# the list filtered on it.
+PREVIEW = 12
 TEXT = "text/plain; charset=utf-8"
 
 
@@ -105,18 +109,24 @@ def department_list(request):
     return render(request, "initiatives/department_list.html", context)
 
 
+def latest(initiatives):
+    """The PREVIEW latest initiatives, for a page that links to the rest."""
+    return initiatives.for_listing().order_by("-published_at", "-pk")[:PREVIEW]
+
+
 def department_detail(request, code):
     department = get_object_or_404(
         Department.objects.select_related("region"), code=code.upper()
     )
-    initiatives = (
-        Initiative.objects.published()
-        .for_listing()
-        .filter(collectivity__department=department)
+    initiatives = Initiative.objects.published().filter(
+        collectivity__department=department
     )
     context = {
         "department": department,
-        "initiatives": initiatives,
+        "initiatives": latest(initiatives),
+        "initiative_count": published_count(
+            initiatives, "department", str(department.pk)
+        ),
         "collectivities": Collectivity.objects.with_initiative_counts().filter(
             department=department
         ),
@@ -126,9 +136,11 @@ def department_detail(request, code):
 
 def theme_detail(request, slug):
     theme = get_object_or_404(Theme, slug=slug)
+    initiatives = theme.initiatives.published()
     context = {
         "theme": theme,
-        "initiatives": theme.initiatives.published().for_listing(),
+        "initiatives": latest(initiatives),
+        "initiative_count": published_count(initiatives, "theme", str(theme.pk)),
         "themes": Theme.objects.all(),
     }
     return render(request, "initiatives/theme_detail.html", context)

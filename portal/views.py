@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
 from django.db import DatabaseError, connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.templatetags.static import static as static_url
 from django.utils.csp import CSP
@@ -14,24 +14,37 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from initiatives import maps
+from initiatives.filters import InitiativeFilter
 from initiatives.models import Department, Initiative, Theme
 from surveys.models import KeyFigure, Survey
 
 logger = logging.getLogger("portal.health")
 
 
+# The home page shows the latest practices put forward, and links to the rest.
+FEATURED = 6
+
+
 def home(request):
     published = Initiative.objects.published()
-    departments = Department.objects.with_counts()
-    counts = {d.code: d.initiative_count for d in departments}
+    # The catalogue's counts, unfiltered: read, not computed, on PostgreSQL.
+    catalogue = InitiativeFilter(QueryDict(), queryset=published)
+    counts = catalogue.facet_count("department")
+    names = dict(Department.objects.values_list("code", "name"))
+    themes = list(Theme.objects.all())
+    by_theme = catalogue.facet_count("theme")
+    for theme in themes:
+        theme.initiative_count = by_theme.get(theme.slug, 0)
     context = {
-        "map": maps.department_map(counts, {d.code: d.name for d in departments}),
+        "map": maps.department_map(counts, names),
         "legend": maps.legend(counts),
         "key_figures": KeyFigure.objects.all(),
-        "themes": Theme.objects.with_counts(),
-        "featured": published.featured().for_listing(),
+        "themes": themes,
+        "featured": published.featured()
+        .for_listing()
+        .order_by("-published_at", "-pk")[:FEATURED],
         "survey": Survey.objects.first(),
-        "catalogued": published.count(),
+        "catalogued": catalogue.total_count(),
     }
     return render(request, "home.html", context)
 

@@ -112,9 +112,7 @@ def test_pairs_follow_collectivities_and_departments():
     moved.department = Department.objects.get(code="13")
     moved.save()
     assert_agree()
-    Department.objects.filter(code="13").update(
-        region=Region.objects.get(code="32")
-    )
+    Department.objects.filter(code="13").update(region=Region.objects.get(code="32"))
     assert_agree()
 
 

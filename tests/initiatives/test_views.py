@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from initiatives import views
 from initiatives.models import Collectivity, Department, Initiative
+from initiatives.views import PREVIEW
 from tests.factories import CollectivityFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +28,16 @@ def test_home_shows_figures_themes_featured_and_survey(client):
     assert "Un marché primeurs en ligne" in text
     catalogued = Initiative.objects.published().count()
     assert f"<strong>{catalogued}</strong> des <strong>97</strong>" in text
+
+
+def test_home_shows_the_latest_featured_and_links_to_all(client):
+    InitiativeFactory.create_batch(8, published=True, is_featured=True)
+    response = client.get(reverse("home"))
+    featured = list(response.context["featured"])
+    assert len(featured) == 6 < Initiative.objects.published().featured().count()
+    dates = [initiative.published_at for initiative in featured]
+    assert dates == sorted(dates, reverse=True)
+    assert f'href="{reverse("initiatives:list")}?featured=1"' in response.text
 
 
 def test_list_shows_published_initiatives_only(client):
@@ -134,9 +145,9 @@ def test_detail_of_an_unpublished_initiative_is_not_found(client):
 
 
 def test_detail_query_count(client, django_assert_num_queries):
-    # initiative (joined), themes, vigilance points, related, related themes,
-    # history (changelog)
-    with django_assert_num_queries(6):
+    # initiative (joined), themes, vigilance points, related: 3 candidate
+    # queries then the best of them and their themes, history (changelog)
+    with django_assert_num_queries(9):
         client.get(BEAUVAIS_MARKET)
 
 
@@ -181,10 +192,16 @@ def test_collectivity_list_shows_seeded_towns_only(client):
 @pytest.mark.parametrize("rows", [1, 30])
 def test_department_page_query_count(client, django_assert_num_queries, rows):
     haute_corse_initiatives(rows)
-    # department, initiatives, themes prefetch, collectivities with counts
-    with django_assert_num_queries(4):
+    # department, its latest initiatives, themes prefetch, their number (read
+    # from the facet pairs on PostgreSQL), collectivities with counts
+    with django_assert_num_queries(5):
         response = client.get("/departements/2B/")
     assert response.status_code == 200
+    shown = min(rows, PREVIEW)
+    assert len(response.context["initiatives"]) == shown
+    assert response.context["initiative_count"] == rows
+    link = f"voir les {rows} initiatives du département dans le catalogue"
+    assert (link in response.text) == (rows > PREVIEW)
 
 
 def test_department_pages(client):
@@ -197,9 +214,14 @@ def test_department_pages(client):
 
 
 def test_theme_page(client, django_assert_num_queries):
-    # theme, initiatives, themes prefetch, all themes
-    with django_assert_num_queries(4):
+    # theme, its latest initiatives, themes prefetch, their number, all themes
+    with django_assert_num_queries(5):
         response = client.get("/themes/teletravail/")
+    listed = response.context["initiatives"]
+    dates = [initiative.published_at for initiative in listed]
+    assert dates == sorted(dates, reverse=True)
+    expected = Initiative.objects.published().filter(themes__slug="teletravail")
+    assert response.context["initiative_count"] == expected.count() > 0
     assert "Une plateforme collaborative pour le télétravail" in response.text
     assert client.get("/themes/inconnu/").status_code == 404
 
