@@ -535,9 +535,11 @@ class Initiative(models.Model):
         ordering = ["title"]
         verbose_name = "initiative"
         verbose_name_plural = "initiatives"
+        # The list's orders, ending with the key: a page's ids are read from
+        # the index alone (CappedPaginator), however deep the page.
         indexes = [
-            models.Index(fields=["status", "title"]),
-            models.Index(fields=["status", "-published_at"]),
+            models.Index(fields=["status", "title", "id"]),
+            models.Index(fields=["status", "-published_at", "-id"]),
             models.Index(fields=["period"]),
             models.Index(fields=["outcome"]),
             models.Index(fields=["is_featured"]),

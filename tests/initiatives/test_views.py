@@ -1,7 +1,11 @@
+from urllib.parse import urlencode
+
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
 from initiatives import views
+from initiatives.filters import InitiativeFilter
 from initiatives.models import Collectivity, Department, Initiative
 from initiatives.views import PREVIEW
 from tests.factories import CollectivityFactory, InitiativeFactory
@@ -97,10 +101,10 @@ def test_list_stops_at_the_last_page_it_serves(client, monkeypatch):
 @pytest.mark.parametrize("rows", [1, 30])
 def test_list_query_count_is_constant(client, django_assert_num_queries, rows):
     haute_corse_initiatives(rows)
-    # department choices (validation), page rows, themes prefetch, the facet
-    # counts with the total (one query), facet labels: theme, category, region,
-    # department, vigilance point.
-    with django_assert_num_queries(9):
+    # department choices (validation), page ids, page rows, themes prefetch,
+    # the facet counts with the total (one query), facet labels: theme,
+    # category, region, department, vigilance point.
+    with django_assert_num_queries(10):
         response = client.get(reverse("initiatives:list"), {"department": "2B"})
     assert response.context["page"].paginator.count == rows
 
@@ -108,8 +112,9 @@ def test_list_query_count_is_constant(client, django_assert_num_queries, rows):
 @pytest.mark.parametrize("rows", [1, 30])
 def test_search_query_count_is_constant(client, django_assert_num_queries, rows):
     haute_corse_initiatives(rows, title="Un guichet numérique")
-    # page rows, themes prefetch, facet counts with the total, 5 facet labels
-    with django_assert_num_queries(8):
+    # page ids, page rows, themes prefetch, facet counts with the total, 5 facet
+    # labels
+    with django_assert_num_queries(9):
         response = client.get(reverse("initiatives:list"), {"q": "guichet"})
     assert response.context["page"].paginator.count == rows
 
@@ -335,3 +340,17 @@ def test_department_map_answers_the_filters(client):
 def test_home_shows_the_small_map(client):
     text = client.get(reverse("home")).text
     assert 'class="map"' in text and 'class="map-legend"' in text
+
+
+@pytest.mark.parametrize("sort", ["title", "newest", "relevance"])
+def test_a_page_holds_its_slice_of_the_sorted_list(client, sort):
+    InitiativeFactory.create_batch(30, published=True)
+    params = {"sort": sort, "page": 2}
+    if sort == "relevance":
+        params["q"] = "initiative"
+    response = client.get(reverse("initiatives:list"), params)
+    published = Initiative.objects.published()
+    filterset = InitiativeFilter(QueryDict(urlencode(params)), queryset=published)
+    expected = [initiative.pk for initiative in filterset.qs[20:40]]
+    assert expected
+    assert [initiative.pk for initiative in response.context["page"]] == expected
