@@ -12,14 +12,17 @@ import logging
 import math
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.urls import reverse
+from django.utils.connection import ConnectionProxy
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 logger = logging.getLogger(__name__)
 
+# Drawn maps go to the cache of rendered markup, with the pages.
+cache = ConnectionProxy(caches, "pages")
 # Bump when the drawing changes (markup, outlines) to retire cached maps.
 CACHE_VERSION = 1
 CACHE_TIMEOUT = 60 * 60

@@ -238,6 +238,12 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 2000},
         },
     }
+# NO_CACHE=1 measures the portal without any cache of rendered markup (`make
+# bench`): the "pages" cache (pages, the department map) keeps nothing. The rate
+# limits still count in the default cache.
+NO_CACHE = os.environ.get("NO_CACHE") == "1"
+if NO_CACHE:
+    CACHES["pages"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 # The page cache (portal/page_cache.py) answers anonymous visitors' public pages
 # for at most PAGE_CACHE_SECONDS; 0 turns it off. Any saved or deleted row of the
 # catalogue abandons every cached page at once (a content version in the key), so
@@ -245,8 +251,10 @@ else:
 # bulk imports) stays unseen: 5 minutes in production, short for that, yet a page
 # read often is rendered once per edit or per 5 minutes, not once per visit. Off
 # with DEBUG, where a template or code edit must show at the next reload.
-CACHE_MIDDLEWARE_SECONDS = int(
-    os.environ.get("PAGE_CACHE_SECONDS", "0" if DEBUG else "300")
+CACHE_MIDDLEWARE_SECONDS = (
+    0
+    if NO_CACHE
+    else int(os.environ.get("PAGE_CACHE_SECONDS", "0" if DEBUG else "300"))
 )
 CACHE_MIDDLEWARE_ALIAS = "pages"
 

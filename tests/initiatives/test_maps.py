@@ -17,12 +17,11 @@ MAP_FILE = settings.BASE_DIR / "fixtures" / "geography" / "departments-map.json"
 
 @pytest.fixture(autouse=True)
 def fresh_cache(settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "department-map-tests",
-        }
+    memory = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "department-map-tests",
     }
+    settings.CACHES = {"default": memory, "pages": memory}
     maps.cache.clear()
 
 
