@@ -1,10 +1,10 @@
 """Fill the bench database with N synthetic initiatives: `python bench/generate.py
-[N]` (default 100 000). Creates, migrates and seeds `portal_bench`, then writes
-the initiatives with COPY in batches (each batch, with its themes and vigilance
-points, in one transaction). Resumable: a batch already written is skipped; a
-database already holding N synthetic initiatives is left as it is. The
-`search_vector` is filled by the PostgreSQL trigger of migration 0004, row by
-row, during the COPY: the time printed includes it.
+[N]` (default 100 000). Creates, migrates and seeds `portal_bench_<N>`, then
+writes the initiatives with COPY in batches (each batch, with its themes and
+vigilance points, in one transaction). Resumable: a batch already written is
+skipped; a database already holding N synthetic initiatives is left as it is.
+The `search_vector` (migration 0004) and the facet pairs (migration 0006) are
+kept by PostgreSQL triggers during the COPY: the time printed includes them.
 """
 
 import argparse
@@ -16,7 +16,7 @@ import time
 import unicodedata
 from pathlib import Path
 
-from common import ID_BASE, bench_env, connect, ensure_database, manage
+from common import ID_BASE, bench_env, connect, database, ensure_database, manage
 from psycopg import sql
 
 BATCH = 20_000
@@ -228,11 +228,11 @@ def generate(size: int) -> dict:
     what was done and how long it took."""
     started = time.monotonic()
     report = {"size": size}
-    created = ensure_database()
+    created = ensure_database(size)
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
-        env = bench_env(Path(tmp))
+        env = bench_env(Path(tmp), size)
         log = Path(tmp) / "prepare.log"
-        print("Base portal_bench :", "créée" if created else "existante")
+        print(f"Base {database(size)} :", "créée" if created else "existante")
         try:
             manage(env, "migrate", "--noinput", log=log)
             manage(env, "createcachetable", log=log)
@@ -241,7 +241,7 @@ def generate(size: int) -> dict:
             print(log.read_text()[-3000:])
             raise
     report["prepare_s"] = round(time.monotonic() - started, 1)
-    with connect(autocommit=True) as connection:
+    with connect(size, autocommit=True) as connection:
         done = connection.execute(
             "SELECT count(*) FROM initiatives_initiative WHERE id >= %s", [ID_BASE]
         ).fetchone()[0]
@@ -285,7 +285,8 @@ def generate(size: int) -> dict:
         report["analyze_s"] = round(time.monotonic() - analyze_started, 1)
     report["total_s"] = round(time.monotonic() - started, 1)
     print(
-        f"Écrit en {report['copy_s']} s (trigger search_vector compris), "
+        f"Écrit en {report['copy_s']} s (déclencheurs de recherche et de facettes "
+        "compris), "
         f"VACUUM ANALYZE {report['analyze_s']} s, total {report['total_s']} s"
     )
     return report

@@ -136,8 +136,9 @@ def prepare(env: dict[str, str], log: Path) -> None:
 
 
 def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    command = [str(BIN / "gunicorn"), "portal.wsgi", "--bind", f"127.0.0.1:{port}"]
-    command += ["--workers", "2", "--worker-class", "sync", "--timeout", "30"]
+    """Start gunicorn with the production configuration (two sync workers)."""
+    command = [str(BIN / "gunicorn"), "-c", "portal/gunicorn_conf.py", "portal.wsgi"]
+    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
     with log.open("a") as output:
         return subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT

@@ -1,13 +1,14 @@
 """Benchmark of the production profile on the bench database: `python
 bench/run.py [N]` after `bench/generate.py [N]` (`make bench` runs both).
 
-gunicorn (two sync workers, DEBUG=0, HTTPS=0, API throttle lifted) on
-127.0.0.1, wrk with 8 connections on each page, SQL queries per page counted
-in-process (Django's test client and CaptureQueriesContext, in a subprocess on
-the same database), the EXPLAIN plans of the list, a facet count and the search,
-one full CSV download with the worker's peak memory. Prints a table and the
-budgets of issue 8, writes bench/results/bench-<N>.json. No page cache: the
-portal has none yet, every figure is without cache.
+gunicorn (the production configuration, two sync workers, DEBUG=0, HTTPS=0, API
+throttle lifted) on 127.0.0.1, wrk with 8 connections on each page, twice:
+without any cache (NO_CACHE=1), then with the anonymous-page cache of
+production. SQL queries per page counted in-process (Django's test client and
+CaptureQueriesContext, in a subprocess on the same database), the EXPLAIN plans
+of the list, the facet counts and the search, one full CSV download with the
+workers' peak memory. Prints a table and the budgets of issue 8, writes
+bench/results/bench-<N>.json.
 """
 
 import argparse
@@ -24,12 +25,12 @@ import urllib.request
 from pathlib import Path
 
 from common import (
-    DATABASE,
     ID_BASE,
     ROOT,
     WRK_SCRIPT,
     bench_env,
     connect,
+    database,
     drain,
     free_port,
     manage,
@@ -45,6 +46,9 @@ DURATION = int(os.environ.get("BENCH_DURATION", "15"))  # seconds per wrk run
 CONNECTIONS = 8
 WRK_TIMEOUT = 30
 TRIVIAL = "/robots.txt"  # a template, no database: the server's floor
+TRIVIAL_NAME = "trivial (robots.txt)"
+DEEP = "page 1000 de la liste"
+FACETED = "liste, 2 facettes"
 MEDIAN_BUDGET_MS = 50
 P99_BUDGET_MS = 200
 GROWTH_BUDGET = 1.5
@@ -54,9 +58,9 @@ CACHED_RATIO_BUDGET = 0.50
 SIZES = (100_000, 1_000_000)
 
 
-def targets() -> dict[str, str]:
+def targets(size: int) -> dict[str, str]:
     """Name the paths measured; the detail pages are a synthetic initiative's."""
-    with connect() as connection:
+    with connect(size) as connection:
         slug = connection.execute(
             "SELECT slug FROM initiatives_initiative WHERE status = 'published' "
             "AND id >= %s ORDER BY id LIMIT 1 OFFSET 1000",
@@ -162,7 +166,6 @@ import json, sys
 import django
 django.setup()
 from django.db import connection
-from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from initiatives.filters import InitiativeFilter
@@ -180,32 +183,51 @@ for name, path in paths.items():
                 pass
     counts[name] = {"status": response.status_code, "queries": len(captured)}
 
-def plan(queryset):
-    text = queryset.explain(analyze=True)
+GROWING = ("initiatives_initiative", "initiatives_facet_tokens",
+           "initiatives_initiative_themes")
+
+def judged(text):
+    seq = [table for table in GROWING if f"Seq Scan on {table}" in text]
     uses_index = any(
         kind in text for kind in ("Index Scan", "Bitmap Index Scan", "Index Only Scan")
     )
-    seq = "Seq Scan on initiatives_initiative" in text
-    return {"uses_index": uses_index and not seq, "seq_scan_on_initiatives": seq,
-            "plan": text}
+    return {"uses_index": uses_index and not seq, "seq_scans": seq, "plan": text}
 
-published = Initiative.objects.published().for_listing()
-listing = InitiativeFilter(QueryDict(""), queryset=published)
-listing.is_valid()
-faceted = InitiativeFilter(
-    QueryDict("department=13&theme=culture"), queryset=published
-)
-faceted.is_valid()
-facet = (
-    faceted.filtered_without("category").order_by()
-    .values_list(faceted.FACETS["category"]).annotate(count=Count("pk", distinct=True))
-)
-search = InitiativeFilter(QueryDict("q=covoiturage"), queryset=published)
-search.is_valid()
+def plan(queryset):
+    return judged(queryset.explain(analyze=True))
+
+def plan_sql(sql):
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN ANALYZE " + sql)
+        return judged("\n".join(row[0] for row in cursor.fetchall()))
+
+def counting_sql(query):
+    # The facet counts' query of a list page, as it ran.
+    published = Initiative.objects.published()
+    filterset = InitiativeFilter(QueryDict(query), queryset=published)
+    filterset.is_valid()
+    with CaptureQueriesContext(connection) as captured:
+        filterset.raw_counts()
+    [sql] = [q["sql"] for q in captured.captured_queries if "facet_" in q["sql"]]
+    return sql
+
+def ids(query, page=1):
+    published = Initiative.objects.published()
+    filterset = InitiativeFilter(QueryDict(query), queryset=published)
+    filterset.is_valid()
+    start = (page - 1) * 20
+    return filterset.qs.values_list("pk", flat=True)[start:start + 20]
+
 plans = {
-    "liste (page 1)": plan(listing.qs[:20]),
-    "facette catégorie (département 13, thème culture)": plan(facet),
-    "recherche (page 1)": plan(search.qs[:20]),
+    "liste, page 1 (ids)": plan(ids("")),
+    "liste, page 500 (ids)": plan(ids("", 500)),
+    "liste, 2 facettes (ids)": plan(ids("department=13&theme=culture")),
+    "recherche (ids)": plan(ids("q=covoiturage")),
+    "comptes des facettes, liste (paires)": plan_sql(counting_sql("")),
+    "comptes des facettes, 2 facettes": plan_sql(
+        counting_sql("department=13&theme=culture")),
+    "comptes des facettes, recherche + facettes (jetons)": plan_sql(
+        counting_sql("q=covoiturage&region=84&category=service-public")),
 }
 print("INSPECT-JSON " + json.dumps({"queries": counts, "plans": plans}))
 """
@@ -232,27 +254,43 @@ def verdict(ok: bool) -> str:
     return "tenu" if ok else "non tenu"
 
 
-def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, str]]:
-    """Judge issue 8's budgets on these results: (budget, met or None, figure)."""
-    pages = results["pages"]
-    measured = {k: v for k, v in pages.items() if k != "trivial (robots.txt)"}
-    deep = "page 1000 de la liste"
-    normal = {k: v for k, v in measured.items() if k != deep}
-    slow = [
+def slow_pages(pages: dict) -> list[str]:
+    """Name the pages (trivial view and deep page aside) over the latency budget."""
+    return [
         f"{name} {row['latency_p50_ms']}/{row['latency_p99_ms']} ms"
-        for name, row in normal.items()
-        if row["latency_p50_ms"] >= MEDIAN_BUDGET_MS
-        or row["latency_p99_ms"] >= P99_BUDGET_MS
-    ]
-    size = results["size"]
-    lines = [
-        (
-            f"médiane < {MEDIAN_BUDGET_MS} ms et p99 < {P99_BUDGET_MS} ms à "
-            f"{CONNECTIONS} connexions, chaque page et appel d'API ({size} lignes)",
-            not slow if size == SIZES[0] else None,
-            "hors budget : " + ", ".join(slow) if slow else "toutes les pages",
+        for name, row in pages.items()
+        if name not in (TRIVIAL_NAME, DEEP)
+        and (
+            row["latency_p50_ms"] >= MEDIAN_BUDGET_MS
+            or row["latency_p99_ms"] >= P99_BUDGET_MS
         )
     ]
+
+
+def growth(small: dict, large: dict, key: str) -> dict[str, float]:
+    """Each page's median at the larger size over the smaller one's."""
+    return {
+        name: large[key][name]["latency_p50_ms"] / max(row["latency_p50_ms"], 0.1)
+        for name, row in small[key].items()
+        if name in large.get(key, {}) and name != TRIVIAL_NAME
+    }
+
+
+def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, str]]:
+    """Judge issue 8's budgets on these results: (budget, met or None, figure)."""
+    size = results["size"]
+    lines = []
+    for key, label in (("pages", "sans cache"), ("cached_pages", "avec le cache")):
+        slow = slow_pages(results[key])
+        lines.append(
+            (
+                f"médiane < {MEDIAN_BUDGET_MS} ms et p99 < {P99_BUDGET_MS} ms à "
+                f"{CONNECTIONS} connexions, chaque page et appel d'API, {label} "
+                f"({size} lignes)",
+                not slow if size == SIZES[0] else None,
+                "hors budget : " + ", ".join(slow) if slow else "toutes les pages",
+            )
+        )
     queries = results["queries"]
     if other:
         changed = [
@@ -269,6 +307,20 @@ def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, s
                 ", ".join(changed) or "identique sur toutes les pages",
             )
         )
+        small, large = sorted([results, other], key=lambda r: r["size"])
+        for key, label in (("pages", "sans cache"), ("cached_pages", "avec cache")):
+            if key not in small or key not in large:
+                continue
+            ratios = growth(small, large, key)
+            over = [f"{n} ×{g:.2f}" for n, g in ratios.items() if g > GROWTH_BUDGET]
+            lines.append(
+                (
+                    f"croissance des médianes {small['size']} → {large['size']} "
+                    f"≤ {GROWTH_BUDGET}×, {label}",
+                    not over,
+                    ", ".join(over) or f"max ×{max(ratios.values()):.2f}",
+                )
+            )
     else:
         lines.append(
             (
@@ -278,24 +330,6 @@ def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, s
                 "(les tests l'épinglent à 1 et 30 lignes)",
             )
         )
-    if other:
-        small, large = sorted([results, other], key=lambda r: r["size"])
-        growth = {
-            name: large["pages"][name]["latency_p50_ms"]
-            / max(small["pages"][name]["latency_p50_ms"], 0.1)
-            for name in small["pages"]
-            if name in large["pages"] and name != "trivial (robots.txt)"
-        }
-        over = [f"{n} ×{g:.2f}" for n, g in growth.items() if g > GROWTH_BUDGET]
-        lines.append(
-            (
-                f"croissance des médianes {small['size']} → {large['size']} "
-                f"≤ {GROWTH_BUDGET}×",
-                not over,
-                ", ".join(over) or f"max ×{max(growth.values()):.2f}",
-            )
-        )
-    else:
         lines.append(
             (
                 f"croissance des médianes 100 000 → 1 000 000 ≤ {GROWTH_BUDGET}×",
@@ -303,10 +337,11 @@ def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, s
                 "non mesurée : il faut aussi `make bench N=1000000`",
             )
         )
-    row = pages[deep]
+    row = results["pages"][DEEP]
     lines.append(
         (
-            "page 1000 de la liste dans le même budget",
+            "page 1000 de la liste (servie comme la page 500, dernière page "
+            "servie, avec un message) dans le même budget, sans cache",
             row["latency_p50_ms"] < MEDIAN_BUDGET_MS
             and row["latency_p99_ms"] < P99_BUDGET_MS,
             f"{row['latency_p50_ms']} / {row['latency_p99_ms']} ms",
@@ -324,7 +359,7 @@ def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, s
             + (f" ({csv['error']})" if csv["error"] else ""),
         )
     )
-    ratio = pages["liste, 2 facettes"]["ratio_to_trivial"]
+    ratio = results["pages"][FACETED]["ratio_to_trivial"]
     lines.append(
         (
             "liste à facettes sans cache ≥ 10 % du débit de la vue triviale",
@@ -332,33 +367,47 @@ def budgets(results: dict, other: dict | None) -> list[tuple[str, bool | None, s
             f"{ratio:.1%}",
         )
     )
+    ratio = results["cached_pages"][FACETED]["ratio_to_trivial"]
     lines.append(
         (
             "liste à facettes avec le cache de pages anonymes ≥ 50 %",
-            False,
-            "pas de cache de pages anonymes dans le portail : non mesurable",
+            ratio >= CACHED_RATIO_BUDGET,
+            f"{ratio:.1%}",
         )
     )
     return lines
 
 
-def print_report(results: dict, other: dict | None) -> None:
-    print(
-        f"\nRésultats à {results['size']} initiatives ({CONNECTIONS} connexions, "
-        f"{DURATION} s par page, sans cache)"
-    )
+def print_table(title: str, pages: dict, queries: dict) -> None:
+    print(f"\n{title}")
     header = f"{'page':<26}{'médiane':>9}{'p99':>9}{'req/s':>8}{'/triv.':>8}"
     print(header + f"{'SQL':>5}{'err.':>6}")
-    for name, row in results["pages"].items():
-        queries = results["queries"][name]["queries"]
+    for name, row in pages.items():
+        count = queries[name]["queries"]
         print(
             f"{name:<26}{row['latency_p50_ms']:>7.1f}ms{row['latency_p99_ms']:>7.1f}ms"
             f"{row['requests_per_second']:>8.1f}{row['ratio_to_trivial']:>8.1%}"
-            f"{queries:>5}{row['socket_errors'] + row['non_2xx']:>6}"
+            f"{count:>5}{row['socket_errors'] + row['non_2xx']:>6}"
         )
+
+
+def print_report(results: dict, other: dict | None) -> None:
+    size = results["size"]
+    print_table(
+        f"Résultats à {size} initiatives, sans aucun cache ({CONNECTIONS} "
+        f"connexions, {DURATION} s par page)",
+        results["pages"],
+        results["queries"],
+    )
+    print_table(
+        f"Résultats à {size} initiatives, avec le cache de pages anonymes "
+        f"({results['settings']['page_cache']})",
+        results["cached_pages"],
+        results["queries"],
+    )
     csv = results["csv"]
     print(
-        f"{'export CSV complet':<26}{csv['seconds']:>8.1f}s  {csv['megabytes']} Mo, "
+        f"\n{'export CSV complet':<26}{csv['seconds']:>8.1f}s  {csv['megabytes']} Mo, "
         f"{csv['rows']} lignes, {results['queries']['export CSV']['queries']} "
         f"requêtes, pic RSS du worker {csv['peak_rss_mb']} Mo "
         f"(avant : {csv['rss_before_mb']} Mo)"
@@ -369,30 +418,63 @@ def print_report(results: dict, other: dict | None) -> None:
     print("\nPlans EXPLAIN :")
     for name, plan in results["plans"].items():
         flag = "index" if plan["uses_index"] else "PAS d'index seul"
-        seq = (
-            " (Seq Scan sur initiatives_initiative)"
-            if plan["seq_scan_on_initiatives"]
-            else ""
-        )
-        print(f"- {name} : {flag}{seq}")
+        seq = ", ".join(plan["seq_scans"])
+        time_line = next(
+            (line for line in plan["plan"].splitlines() if "Execution Time" in line),
+            "",
+        ).strip()
+        extra = f" (Seq Scan sur {seq})" if seq else ""
+        print(f"- {name} : {flag}{extra}, {time_line}")
     if other:
         small, large = sorted([results, other], key=lambda r: r["size"])
-        print(f"\nCroissance des médianes {small['size']} → {large['size']} :")
-        for name, row in small["pages"].items():
-            if name in large["pages"]:
-                ratio = large["pages"][name]["latency_p50_ms"] / max(
-                    row["latency_p50_ms"], 0.1
-                )
+        for key, label in (("pages", "sans cache"), ("cached_pages", "avec cache")):
+            if key not in small or key not in large:
+                continue
+            print(
+                f"\nCroissance des médianes {small['size']} → {large['size']}, "
+                f"{label} :"
+            )
+            for name, ratio in growth(small, large, key).items():
                 mark = "ok" if ratio <= GROWTH_BUDGET else "> 1,5×"
                 print(f"  {name:<26} ×{ratio:.2f} {mark}")
     print("\nBudgets (issue 8) :")
     for label, met, figure in budgets(results, other):
         status = "à vérifier" if met is None else verdict(met)
         print(f"- « {status} » {label} : {figure}")
-    print(
-        "Sans cache : le portail n'a pas encore de cache de pages anonymes "
-        "(suite possible)."
-    )
+
+
+def measure(env, paths, script, log, with_csv):
+    """Start the server with `env`, run wrk on each path (and download the CSV
+    once); give the pages' figures (and the CSV's)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = start_server(env, port, log)
+    csv = None
+    try:
+        wait_until_ready(base, server)
+        for name, path in paths.items():
+            status = status_of(base + path)
+            if status != 200:
+                raise SystemExit(f"{name} ({path}) répond {status} au lieu de 200")
+        pages = {}
+        for name, path in paths.items():
+            print(f"wrk {CONNECTIONS} connexions, {DURATION} s : {name} ({path})")
+            pages[name] = {"path": path, **run_wrk(base + path, script)}
+            drain(base + TRIVIAL)
+        if with_csv:
+            print(f"Téléchargement complet de {CSV_PATH}")
+            csv = measure_csv(base, server.pid)
+            csv["server_log"] = [
+                line
+                for line in log.read_text(errors="replace").splitlines()
+                if "WORKER TIMEOUT" in line or "Error" in line
+            ][-5:]
+    finally:
+        stop_server(server)
+    trivial = pages[TRIVIAL_NAME]["requests_per_second"]
+    for row in pages.values():
+        row["ratio_to_trivial"] = round(row["requests_per_second"] / trivial, 4)
+    return pages, csv
 
 
 def main() -> int:
@@ -402,70 +484,55 @@ def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk est introuvable : installez-le (apt-get install wrk).")
         return 2
-    with connect() as connection:
+    with connect(size) as connection:
         present = connection.execute(
             "SELECT count(*) FROM initiatives_initiative WHERE id >= %s", [ID_BASE]
         ).fetchone()[0]
     if present != size:
-        print(f"{DATABASE} contient {present} initiatives synthétiques, pas {size} :")
+        print(
+            f"{database(size)} contient {present} initiatives synthétiques, "
+            f"pas {size} :"
+        )
         print(f"lancez d'abord python bench/generate.py {size}")
         return 2
     started = time.monotonic()
-    results = {"size": size, "database": DATABASE}
+    results = {"size": size, "database": database(size)}
     with tempfile.TemporaryDirectory(prefix="portal-bench-") as tmp:
         workdir = Path(tmp)
         script = workdir / "count.lua"
         script.write_text(WRK_SCRIPT)
         log = workdir / "server.log"
-        env = bench_env(workdir)
-        manage(env, "collectstatic", "--noinput", log=log)
-        paths = targets()
+        plain = bench_env(workdir, size, cache=False)
+        cached = bench_env(workdir, size, cache=True)
+        manage(cached, "createcachetable", log=log)
+        manage(plain, "collectstatic", "--noinput", log=log)
+        paths = targets(size)
         print("Requêtes SQL par page et plans EXPLAIN (client de test, même base)")
-        inspected = inspect(env, {**paths, "export CSV": CSV_PATH})
+        inspected = inspect(plain, {**paths, "export CSV": CSV_PATH})
         results["queries"] = inspected["queries"]
         results["plans"] = inspected["plans"]
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_server(env, port, log)
         try:
-            wait_until_ready(base, server)
-            for name, path in paths.items():
-                status = status_of(base + path)
-                if status != 200:
-                    raise SystemExit(f"{name} ({path}) répond {status} au lieu de 200")
-            pages = {}
-            for name, path in paths.items():
-                print(f"wrk {CONNECTIONS} connexions, {DURATION} s : {name} ({path})")
-                pages[name] = {"path": path, **run_wrk(base + path, script)}
-                drain(base + TRIVIAL)
-            print(f"Téléchargement complet de {CSV_PATH}")
-            results["csv"] = measure_csv(base, server.pid)
-            results["csv"]["server_log"] = [
-                line
-                for line in log.read_text(errors="replace").splitlines()
-                if "WORKER TIMEOUT" in line or "Error" in line
-            ][-5:]
+            print("\nSans aucun cache (NO_CACHE=1)")
+            results["pages"], results["csv"] = measure(plain, paths, script, log, True)
+            print("\nAvec le cache de pages anonymes")
+            results["cached_pages"], _ = measure(cached, paths, script, log, False)
         except (subprocess.CalledProcessError, SystemExit) as error:
             print(f"Échec : {error}")
             print("\n".join(log.read_text(errors="replace").splitlines()[-30:]))
             return 1
-        finally:
-            stop_server(server)
-    trivial = pages["trivial (robots.txt)"]["requests_per_second"]
-    for row in pages.values():
-        row["ratio_to_trivial"] = round(row["requests_per_second"] / trivial, 4)
-    results["pages"] = pages
     results["settings"] = {
         "duration_s": DURATION,
         "connections": CONNECTIONS,
         "wrk_threads": 2,
-        "gunicorn": "2 sync workers",
-        "cache": "none (the portal has no page cache yet)",
+        "gunicorn": "portal/gunicorn_conf.py, 2 sync workers",
+        "page_cache": "Redis" if "REDIS_URL" in cached else "cache en base",
         "cpus": os.cpu_count(),
     }
     results["runtime_s"] = round(time.monotonic() - started)
     other_size = next(s for s in SIZES if s != size) if size in SIZES else None
     other = read_results(other_size) if other_size else None
+    if other and "cached_pages" not in other:
+        other = None  # figures of an older benchmark: not comparable
     results["budgets"] = [
         {"budget": label, "met": met, "figure": figure}
         for label, met, figure in budgets(results, other)
