@@ -1,3 +1,5 @@
+from functools import partial
+
 from rest_framework import viewsets
 
 from .filters import CollectivityFilter, InitiativeFilter
@@ -10,6 +12,7 @@ from .serializers import (
     RegionSerializer,
     ThemeSerializer,
 )
+from .views import IndexPaginator
 
 
 class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
@@ -22,6 +25,16 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = InitiativeFilter
     lookup_field = "slug"
     ordering_fields = ["title", "published_at", "updated_at"]
+
+    def paginate_queryset(self, queryset):
+        """Page like the list page: ids first, and the total read from the facet
+        pairs when the selection allows it (PostgreSQL), not counted."""
+        selection = InitiativeFilter(
+            self.request.query_params, queryset=Initiative.objects.published()
+        )
+        count = selection.known_total() if selection.is_valid() else None
+        self.paginator.django_paginator_class = partial(IndexPaginator, count=count)
+        return super().paginate_queryset(queryset)
 
 
 class CollectivityViewSet(viewsets.ReadOnlyModelViewSet):

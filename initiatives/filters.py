@@ -302,6 +302,17 @@ class InitiativeFilter(django_filters.FilterSet):
         self._raw_counts = counts
         return counts
 
+    def known_total(self):
+        """The selection's total when the pair table gives it (one small query,
+        see initiatives/facets.py), else None: counting is then the caller's."""
+        chosen = {name: keys for name in self.FACETS if (keys := self.chosen(name))}
+        searching = bool(self.form.cleaned_data.get("q", "").strip())
+        using = self.queryset.db
+        if searching or not counting.readable(using, chosen):
+            return None
+        [counts] = counting.read(using, [(chosen, [counting.TOTAL])])
+        return counts[counting.TOTAL]
+
     def total_count(self):
         """The number of published initiatives of the selection."""
         return self.raw_counts()[counting.TOTAL]

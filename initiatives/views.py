@@ -19,28 +19,31 @@ PREVIEW = 12
 TEXT = "text/plain; charset=utf-8"
 
 
-class CappedPaginator(Paginator):
-    """Serve at most MAX_PAGES pages; a page beyond gives the last one served.
-    Given `count`, it trusts it rather than counting the rows again."""
+class IndexPaginator(Paginator):
+    """Read a page's ids first, then their rows: the ids come from the sort's
+    index alone, so a deep page skips index entries, not rows. Given `count`
+    (read from the facet pairs), it trusts it rather than counting the rows."""
 
-    def __init__(self, object_list, per_page, count=None):
-        super().__init__(object_list, per_page)
+    def __init__(self, object_list, per_page, count=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
         if count is not None:
             self.count = count  # replaces the cached property
 
-    @property
-    def num_pages(self):
-        return min(super().num_pages, MAX_PAGES)
-
     def page(self, number):
-        """Read the page's ids first, then their rows: the ids come from the
-        sort's index alone, so a deep page skips index entries, not rows."""
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
         rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
+
+
+class CappedPaginator(IndexPaginator):
+    """Serve at most MAX_PAGES pages; a page beyond gives the last one served."""
+
+    @property
+    def num_pages(self):
+        return min(super().num_pages, MAX_PAGES)
 
     @property
     def is_capped(self):

@@ -173,3 +173,20 @@ def test_rebuild_command_says_when_there_is_nothing_to_do():
     output = StringIO()
     call_command("rebuild_facet_counts", stdout=output)
     assert "Rien à faire" in output.getvalue()
+
+
+@pytest.mark.parametrize("params", [{}, {"department": "13"}, {"q": "marché"}])
+def test_api_total_is_the_selection_count(client, params):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/api/v1/initiatives/", params)
+    assert response.status_code == 200
+    filterset = InitiativeFilter(
+        QueryDict(urlencode(params)), queryset=Initiative.objects.published()
+    )
+    assert response.json()["count"] == len(filterset.qs) > 0
+    counted = any(
+        "COUNT(" in query["sql"] and "initiatives_initiative" in query["sql"]
+        for query in captured.captured_queries
+    )
+    read = connection.vendor == "postgresql" and "q" not in params
+    assert counted != read
