@@ -1,6 +1,7 @@
 from functools import partial
 
-from rest_framework import viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters, viewsets
 
 from .filters import CollectivityFilter, InitiativeFilter
 from .models import Category, Collectivity, Department, Initiative, Region, Theme
@@ -15,6 +16,15 @@ from .serializers import (
 from .views import IndexPaginator
 
 
+class SelectionBackend(DjangoFilterBackend):
+    """Filter as usual, and keep the FilterSet on the view for its pagination."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        view.selection = filterset
+        return filterset
+
+
 class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     """Les initiatives publiées. La liste accepte exactement les paramètres de la
     page /initiatives/ (mêmes filtres, même recherche) : plusieurs valeurs d'un
@@ -23,16 +33,15 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Initiative.objects.published().for_detail()
     serializer_class = InitiativeSerializer
     filterset_class = InitiativeFilter
+    filter_backends = [SelectionBackend, filters.OrderingFilter]
     lookup_field = "slug"
     ordering_fields = ["title", "published_at", "updated_at"]
 
     def paginate_queryset(self, queryset):
         """Page like the list page: ids first, and the total read from the facet
         pairs when the selection allows it (PostgreSQL), not counted."""
-        selection = InitiativeFilter(
-            self.request.query_params, queryset=Initiative.objects.published()
-        )
-        count = selection.known_total() if selection.is_valid() else None
+        selection = getattr(self, "selection", None)
+        count = selection.known_total() if selection is not None else None
         self.paginator.django_paginator_class = partial(IndexPaginator, count=count)
         return super().paginate_queryset(queryset)
 
