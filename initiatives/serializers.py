@@ -4,11 +4,16 @@ Every serializer lists its fields explicitly: a rename is an API change, and a n
 column must not leak. Nothing here reaches a submitter's contact data.
 """
 
-import datetime
-from collections.abc import Callable, Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import batched
 from typing import Any
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connections
+from django.db.models import OuterRef, QuerySet
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -222,6 +227,8 @@ class InitiativeSerializer(serializers.ModelSerializer):
 # download, the Table Schema and its README, so they cannot drift apart.
 
 LIST_SEPARATOR = "|"
+# A slug that no route holds: page URLs are reversed once around it.
+SLUG_MARKER = "slug-marker"
 
 
 @dataclass(frozen=True)
@@ -230,9 +237,14 @@ class Column:
     type: str
     description: str
     example: str
-    value: Callable[[Any, str], Any]
+    # The field the cell reads, spelled as in `values()`; for a list, the
+    # many-to-many relation and the field of each item ("themes__slug").
+    source: str
     required: bool = False
     extra: dict = field(default_factory=dict)
+    # Given the site's base URL, make the function that turns the source value
+    # into the cell: called once per download, not once per row.
+    prepare: Callable[[str], Callable[[Any], Any]] | None = None
 
     def schema(self) -> dict[str, Any]:
         described = {
@@ -248,28 +260,37 @@ class Column:
         return described
 
 
-def csv_cell(value: Any) -> str:
-    """Write a value as the CSV and its schema expect: ISO 8601 dates, true/false,
-    lists joined with LIST_SEPARATOR, empty for none."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return LIST_SEPARATOR.join(value)
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value)
+def iso_format(value):
+    return None if value is None else value.isoformat()
 
 
-def json_cell(value: Any) -> Any:
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return value
+# How each type of column is written, beyond what the csv and json modules do
+# themselves (None is an empty CSV cell, a JSON null). CSV: ISO 8601 dates,
+# true/false, lists joined with LIST_SEPARATOR.
+CSV_CELLS = {
+    "boolean": {True: "true", False: "false"}.get,
+    "date": iso_format,
+    "datetime": iso_format,
+    "list": LIST_SEPARATOR.join,
+}
+JSON_CELLS = {"date": iso_format, "datetime": iso_format}
 
 
-def image_url(initiative, base_url):
-    return base_url + initiative.image.url if initiative.image else None
+def page_url(route):
+    """Make a column's `prepare` for the absolute URL of `route`, whose only
+    argument is the column's source (a slug)."""
+
+    def prepare(base_url):
+        before, after = reverse(route, args=[SLUG_MARKER]).split(SLUG_MARKER)
+        prefix = base_url + before
+        return lambda slug: prefix + slug + after
+
+    return prepare
+
+
+def image_url(base_url):
+    storage = Initiative._meta.get_field("image").storage
+    return lambda name: base_url + storage.url(name) if name else None
 
 
 INITIATIVE_COLUMNS = [
@@ -278,7 +299,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Identifiant stable de l'initiative, dans son adresse.",
         "beauvais-marche-primeurs-en-ligne",
-        lambda i, b: i.slug,
+        "slug",
         required=True,
         extra={
             "constraints": {
@@ -293,7 +314,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Titre.",
         "Un marché primeurs en ligne",
-        lambda i, b: i.title,
+        "title",
         required=True,
     ),
     Column(
@@ -301,7 +322,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Résumé en une ou deux phrases.",
         "Beauvais a mis en place un service de commande en ligne…",
-        lambda i, b: i.summary,
+        "summary",
         required=True,
     ),
     Column(
@@ -309,21 +330,21 @@ INITIATIVE_COLUMNS = [
         "string",
         "Description complète.",
         "Pour soutenir…",
-        lambda i, b: i.description,
+        "description",
     ),
     Column(
         "results",
         "string",
         "Résultats et chiffres donnés par la source.",
         "230 commandes passées auprès de 11 producteurs…",
-        lambda i, b: i.results,
+        "results",
     ),
     Column(
         "website",
         "string",
         "Site internet de l'initiative.",
         "https://www.beauvais.fr/",
-        lambda i, b: i.website,
+        "website",
         extra={"format": "uri"},
     ),
     Column(
@@ -332,7 +353,7 @@ INITIATIVE_COLUMNS = [
         "Code officiel de la collectivité : code INSEE (5 caractères) pour une "
         "commune, SIREN (9 chiffres) pour une intercommunalité.",
         "60057",
-        lambda i, b: i.collectivity.code,
+        "collectivity__code",
         required=True,
         extra={
             "constraints": {
@@ -346,14 +367,14 @@ INITIATIVE_COLUMNS = [
         "string",
         "SIREN de la collectivité.",
         "216000562",
-        lambda i, b: i.collectivity.siren,
+        "collectivity__siren",
     ),
     Column(
         "collectivity_name",
         "string",
         "Nom officiel de la collectivité.",
         "Beauvais",
-        lambda i, b: i.collectivity.name,
+        "collectivity__name",
         required=True,
     ),
     Column(
@@ -362,7 +383,7 @@ INITIATIVE_COLUMNS = [
         "Nature : commune, cc (communauté de communes), ca (communauté "
         "d'agglomération), cu (communauté urbaine), metropole.",
         "commune",
-        lambda i, b: i.collectivity.kind,
+        "collectivity__kind",
         required=True,
         extra={
             "constraints": {
@@ -376,7 +397,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Code INSEE du département.",
         "60",
-        lambda i, b: i.collectivity.department.code,
+        "collectivity__department__code",
         required=True,
     ),
     Column(
@@ -384,7 +405,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Nom du département.",
         "Oise",
-        lambda i, b: i.collectivity.department.name,
+        "collectivity__department__name",
         required=True,
     ),
     Column(
@@ -392,7 +413,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Code INSEE de la région.",
         "32",
-        lambda i, b: i.collectivity.department.region.code,
+        "collectivity__department__region__code",
         required=True,
     ),
     Column(
@@ -400,7 +421,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Nom de la région.",
         "Hauts-de-France",
-        lambda i, b: i.collectivity.department.region.name,
+        "collectivity__department__region__name",
         required=True,
     ),
     Column(
@@ -408,7 +429,7 @@ INITIATIVE_COLUMNS = [
         "string",
         "Catégorie de l'appel à idées (identifiant).",
         "economie-locale",
-        lambda i, b: i.category.slug,
+        "category__slug",
         required=True,
     ),
     Column(
@@ -416,7 +437,7 @@ INITIATIVE_COLUMNS = [
         "list",
         f"Thèmes (identifiants), séparés par « {LIST_SEPARATOR} ».",
         "economie-locale|solidarite-numerique",
-        lambda i, b: [t.slug for t in i.themes.all()],
+        "themes__slug",
     ),
     Column(
         "vigilance_points",
@@ -424,7 +445,7 @@ INITIATIVE_COLUMNS = [
         f"Points de vigilance touchés (identifiants), séparés par "
         f"« {LIST_SEPARATOR} ».",
         "cybersecurite",
-        lambda i, b: [p.slug for p in i.vigilance_points.all()],
+        "vigilance_points__slug",
     ),
     Column(
         "period",
@@ -432,7 +453,7 @@ INITIATIVE_COLUMNS = [
         "Phase de la crise : lockdown1, lockdown2, lockdown3, lockdowns "
         "(plusieurs confinements), crisis (toute la crise), unknown.",
         "lockdown1",
-        lambda i, b: i.period,
+        "period",
         required=True,
         extra={
             "constraints": {
@@ -453,14 +474,14 @@ INITIATIVE_COLUMNS = [
         "date",
         "Date de début, si connue (AAAA-MM-JJ).",
         "2020-03-17",
-        lambda i, b: i.started_on,
+        "started_on",
     ),
     Column(
         "ended_on",
         "date",
         "Date de fin, si connue (AAAA-MM-JJ).",
         "2020-05-11",
-        lambda i, b: i.ended_on,
+        "ended_on",
     ),
     Column(
         "outcome",
@@ -468,7 +489,7 @@ INITIATIVE_COLUMNS = [
         "Ce qu'il en est advenu : continued (poursuivie), permanent (pérennisée), "
         "stopped (arrêtée), unknown.",
         "unknown",
-        lambda i, b: i.outcome,
+        "outcome",
         required=True,
         extra={
             "constraints": {
@@ -482,7 +503,7 @@ INITIATIVE_COLUMNS = [
         "boolean",
         "Bonne pratique mise à la une (true/false).",
         "true",
-        lambda i, b: i.is_featured,
+        "is_featured",
         required=True,
     ),
     Column(
@@ -490,7 +511,8 @@ INITIATIVE_COLUMNS = [
         "string",
         "Adresse de l'image.",
         "",
-        image_url,
+        "image",
+        prepare=image_url,
         extra={"format": "uri"},
     ),
     Column(
@@ -498,21 +520,22 @@ INITIATIVE_COLUMNS = [
         "string",
         "Texte alternatif de l'image.",
         "",
-        lambda i, b: i.image_alt,
+        "image_alt",
     ),
     Column(
         "source_note",
         "string",
         "Source de l'information.",
         "Villes Internet et Villes de France (2021)…",
-        lambda i, b: i.source_note,
+        "source_note",
     ),
     Column(
         "page_url",
         "string",
         "Adresse de la fiche sur le portail.",
         "https://exemple.fr/initiatives/beauvais-marche-primeurs-en-ligne/",
-        lambda i, b: b + i.get_absolute_url(),
+        "slug",
+        prepare=page_url("initiatives:detail"),
         required=True,
         extra={"format": "uri"},
     ),
@@ -521,7 +544,7 @@ INITIATIVE_COLUMNS = [
         "datetime",
         "Date et heure de publication (ISO 8601).",
         "2026-11-22T10:00:00+01:00",
-        lambda i, b: i.published_at,
+        "published_at",
         required=True,
     ),
     Column(
@@ -529,7 +552,7 @@ INITIATIVE_COLUMNS = [
         "datetime",
         "Date et heure de dernière modification.",
         "2026-11-22T10:00:00+01:00",
-        lambda i, b: i.updated_at,
+        "updated_at",
         required=True,
     ),
 ]
@@ -540,17 +563,17 @@ COLLECTIVITY_COLUMNS = [
         "string",
         "Code INSEE (commune) ou SIREN (intercommunalité).",
         "13056",
-        lambda c, b: c.code,
+        "code",
         required=True,
         extra={"constraints": {"required": True, "unique": True}},
     ),
-    Column("siren", "string", "SIREN.", "211300561", lambda c, b: c.siren),
+    Column("siren", "string", "SIREN.", "211300561", "siren"),
     Column(
         "name",
         "string",
         "Nom officiel.",
         "Martigues",
-        lambda c, b: c.name,
+        "name",
         required=True,
     ),
     Column(
@@ -558,7 +581,7 @@ COLLECTIVITY_COLUMNS = [
         "string",
         "Nature : commune, cc, ca, cu, metropole.",
         "commune",
-        lambda c, b: c.kind,
+        "kind",
         required=True,
     ),
     Column(
@@ -566,7 +589,7 @@ COLLECTIVITY_COLUMNS = [
         "string",
         "Code INSEE du département.",
         "13",
-        lambda c, b: c.department.code,
+        "department__code",
         required=True,
     ),
     Column(
@@ -574,7 +597,7 @@ COLLECTIVITY_COLUMNS = [
         "string",
         "Nom du département.",
         "Bouches-du-Rhône",
-        lambda c, b: c.department.name,
+        "department__name",
         required=True,
     ),
     Column(
@@ -582,7 +605,7 @@ COLLECTIVITY_COLUMNS = [
         "string",
         "Code INSEE de la région.",
         "93",
-        lambda c, b: c.department.region.code,
+        "department__region__code",
         required=True,
     ),
     Column(
@@ -590,7 +613,7 @@ COLLECTIVITY_COLUMNS = [
         "string",
         "Nom de la région.",
         "Provence-Alpes-Côte d'Azur",
-        lambda c, b: c.department.region.name,
+        "department__region__name",
         required=True,
     ),
     Column(
@@ -598,25 +621,23 @@ COLLECTIVITY_COLUMNS = [
         "integer",
         "Population (INSEE).",
         "48298",
-        lambda c, b: c.population,
+        "population",
     ),
     Column(
         "label_level",
         "integer",
         "Label Villes Internet : nombre de « @ » (0 à 5).",
         "4",
-        lambda c, b: c.label_level,
+        "label_level",
         extra={"constraints": {"required": False, "minimum": 0, "maximum": 5}},
     ),
-    Column(
-        "label_year", "integer", "Année du label.", "2021", lambda c, b: c.label_year
-    ),
+    Column("label_year", "integer", "Année du label.", "2021", "label_year"),
     Column(
         "initiative_count",
         "integer",
         "Nombre d'initiatives publiées.",
         "6",
-        lambda c, b: c.initiative_count,
+        "initiative_count",
         required=True,
     ),
     Column(
@@ -624,19 +645,76 @@ COLLECTIVITY_COLUMNS = [
         "string",
         "Adresse de la page sur le portail.",
         "https://exemple.fr/collectivites/martigues-13/",
-        lambda c, b: b + c.get_absolute_url(),
+        "slug",
+        prepare=page_url("initiatives:collectivity_detail"),
         required=True,
         extra={"format": "uri"},
     ),
 ]
 
 
+def list_items(model, source):
+    """Split a list column's source ("themes__slug") into the queryset of the
+    items, in their model's order, the lookup from them back to `model`, and
+    the items' field."""
+    relation, name = source.split("__")
+    many = model._meta.get_field(relation)
+    items = many.related_model._default_manager.all()
+    return items, many.related_query_name(), name
+
+
+def items_by_row(model, source, ids):
+    """Map each of the `ids` to its items' list for a list column. One query."""
+    items, back, name = list_items(model, source)
+    by_row = defaultdict(list)
+    for pk, value in items.filter(**{f"{back}__in": ids}).values_list(back, name):
+        by_row[pk].append(value)
+    return by_row
+
+
 def rows(
-    objects: Iterable[Any],
+    queryset: QuerySet,
     columns: list[Column],
     base_url: str,
-    cell: Callable[[Any], Any],
-) -> Iterator[list[Any]]:
-    """Turn objects into rows of cells, one per column."""
-    for obj in objects:
-        yield [cell(column.value(obj, base_url)) for column in columns]
+    cells: dict[str, Callable[[Any], Any]],
+    chunk_size: int,
+) -> Iterator[list[tuple]]:
+    """Read the queryset as rows of cells, one per column, in lists of at most
+    `chunk_size` rows; neither model instances nor URLs are built per row.
+
+    PostgreSQL: one query, read through a server-side cursor, gathers each row's
+    list columns as arrays. Other databases: one query for the rows, plus one
+    per list column for each list of rows."""
+    model = queryset.model
+    sources = {c.source: c.source for c in columns if c.type != "list"}
+    in_arrays = connections[queryset.db].vendor == "postgresql"
+    if in_arrays:
+        for column in columns:
+            if column.type == "list":
+                items, back, name = list_items(model, column.source)
+                related = items.filter(**{back: OuterRef("pk")}).values(name)
+                sources[column.source] = f"{column.name}_array"
+                queryset = queryset.annotate(
+                    **{sources[column.source]: ArraySubquery(related)}
+                )
+    position = {source: index for index, source in enumerate(sources, 1)}
+    convert = [
+        column.prepare(base_url) if column.prepare else cells.get(column.type)
+        for column in columns
+    ]
+    fetched = queryset.values_list("pk", *sources.values())
+    for chunk in batched(fetched.iterator(chunk_size=chunk_size), chunk_size):
+        fields = list(zip(*chunk, strict=True))
+        ids = fields[0]
+        values = []
+        for column in columns:
+            if column.source in position:
+                values.append(fields[position[column.source]])
+            else:
+                by_row = items_by_row(model, column.source, ids)
+                values.append([by_row.get(pk, []) for pk in ids])
+        cells_by_column = [
+            map(function, column) if function else column
+            for function, column in zip(convert, values, strict=True)
+        ]
+        yield list(zip(*cells_by_column, strict=True))

@@ -178,7 +178,7 @@ def open_data(request):
 def filtered_initiatives(request):
     """Run the catalogue's FilterSet on the query: (initiatives, None), or
     (None, a 400 response naming the invalid parameters)."""
-    published = Initiative.objects.published().for_detail()
+    published = Initiative.objects.published()
     filterset = InitiativeFilter(request.GET, queryset=published)
     if not filterset.is_valid():
         errors = "\n".join(
@@ -208,18 +208,14 @@ def initiatives_json(request):
 
 
 def collectivities_csv(request):
-    collectivities = Collectivity.objects.with_initiative_counts().select_related(
-        "department__region"
-    )
+    collectivities = Collectivity.objects.with_initiative_counts()
     return exports.csv_response(
         "collectivites.csv", COLLECTIVITY_COLUMNS, collectivities, base_url(request)
     )
 
 
 def collectivities_json(request):
-    collectivities = Collectivity.objects.with_initiative_counts().select_related(
-        "department__region"
-    )
+    collectivities = Collectivity.objects.with_initiative_counts()
     return exports.json_response(
         "collectivites.json", COLLECTIVITY_COLUMNS, collectivities, base_url(request)
     )

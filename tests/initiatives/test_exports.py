@@ -1,14 +1,18 @@
 import csv
 import io
 import json
+import math
 
 import frictionless
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from initiatives import exports
 from initiatives.models import Category, Collectivity, Initiative
 from initiatives.serializers import INITIATIVE_COLUMNS
+from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +87,74 @@ def test_large_export_is_streamed(client):
     response = client.get(reverse("initiatives:data_initiatives_csv"))
     assert response.streaming
     chunks = list(response.streaming_content)
-    assert len(chunks) > 10  # written a few hundred rows at a time
     rows = read_csv(b"".join(chunks).decode())
     assert len(rows) == Initiative.objects.published().count() >= 10_000
+    # The header, then CHUNK_ROWS rows at a time.
+    assert len(chunks) == 1 + math.ceil(len(rows) / exports.CHUNK_ROWS)
+
+
+@pytest.mark.parametrize("extra_rows", [0, 25])
+def test_export_queries_are_fixed_per_chunk(
+    client, django_assert_num_queries, monkeypatch, extra_rows
+):
+    monkeypatch.setattr(exports, "CHUNK_ROWS", 10)
+    InitiativeFactory.create_batch(extra_rows, published=True)
+    chunks = math.ceil(Initiative.objects.published().count() / 10)
+    # The rows, read through one cursor. PostgreSQL gathers each row's themes and
+    # vigilance points in that query; SQLite reads them per chunk: two queries.
+    queries = 1 if connection.vendor == "postgresql" else 1 + 2 * chunks
+    with django_assert_num_queries(queries):
+        download(client, "data_initiatives_csv")
+    with django_assert_num_queries(queries):
+        download(client, "data_initiatives_json")
+
+
+def test_csv_cells_match_the_models(client):
+    """The cells come from flat rows and per-download URL prefixes: they must
+    say what the model instances say."""
+    pictured = Initiative.objects.published().first()
+    Initiative.objects.filter(pk=pictured.pk).update(
+        image="initiatives/photo été.jpg", image_alt="Une photo, « belle »"
+    )
+    _, text = download(client, "data_initiatives_csv")
+    rows = {row["slug"]: row for row in read_csv(text)}
+    published = Initiative.objects.published().for_detail()
+    assert set(rows) == {initiative.slug for initiative in published}
+    for initiative in published:
+        row = rows[initiative.slug]
+        assert row["page_url"] == "http://testserver" + initiative.get_absolute_url()
+        assert row["themes"] == "|".join(t.slug for t in initiative.themes.all())
+        assert row["vigilance_points"] == "|".join(
+            p.slug for p in initiative.vigilance_points.all()
+        )
+        assert row["region_name"] == initiative.collectivity.department.region.name
+        assert row["published_at"] == initiative.published_at.isoformat()
+        assert row["started_on"] == (
+            initiative.started_on.isoformat() if initiative.started_on else ""
+        )
+        assert row["is_featured"] == ("true" if initiative.is_featured else "false")
+        assert row["image_url"] == (
+            "http://testserver" + initiative.image.url if initiative.image else ""
+        )
+    assert rows[pictured.slug]["image_url"].endswith("/photo%20%C3%A9t%C3%A9.jpg")
+
+
+def test_theme_filter_keeps_every_theme_of_a_row(client):
+    _, text = download(client, "data_initiatives_csv", theme="solidarite-numerique")
+    rows = read_csv(text)
+    assert any("|" in row["themes"] for row in rows)
+    for row in rows:
+        initiative = Initiative.objects.get(slug=row["slug"])
+        themes = [theme.slug for theme in initiative.themes.all()]
+        assert row["themes"].split("|") == themes
+        assert "solidarite-numerique" in themes
+
+
+def test_empty_selection_gives_the_header_or_an_empty_array(client):
+    _, text = download(client, "data_initiatives_csv", q="zzzzzz")
+    assert text == ",".join(column.name for column in INITIATIVE_COLUMNS) + "\r\n"
+    _, text = download(client, "data_initiatives_json", q="zzzzzz")
+    assert text == "[\n]\n"
 
 
 def validate(text, schema, folder):
@@ -116,12 +185,26 @@ def test_collectivities_csv_validates_too(client, tmp_path):
     validate(text, schema, tmp_path)
 
 
+def as_csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "|".join(value)
+    return str(value)
+
+
 def test_json_downloads_mirror_the_csv(client):
     _, text = download(client, "data_initiatives_json", department="62")
     items = json.loads(text)
     _, csv_text = download(client, "data_initiatives_csv", department="62")
-    assert [i["slug"] for i in items] == [r["slug"] for r in read_csv(csv_text)]
+    rows = read_csv(csv_text)
+    assert [i["slug"] for i in items] == [r["slug"] for r in rows]
+    for item, row in zip(items, rows, strict=True):
+        assert {name: as_csv_cell(value) for name, value in item.items()} == row
     assert isinstance(items[0]["themes"], list)
+    assert isinstance(items[0]["is_featured"], bool)
     assert items[0]["collectivity_code"].isdigit()
     _, text = download(client, "data_collectivities_json")
     assert {c["code"] for c in json.loads(text)} >= {"2A004"}
