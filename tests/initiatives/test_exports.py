@@ -36,6 +36,28 @@ def test_csv_has_stable_snake_case_columns(client):
     assert all(name == name.lower() and " " not in name for name in header)
 
 
+def test_csv_lines_quote_as_the_csv_module_does():
+    cells = [
+        "plain",
+        "",
+        None,
+        42,
+        "a, b",
+        'say "hi"',
+        '"',
+        "line\nbreak",
+        "carriage\rreturn",
+        'both\r\n, and "quotes"',
+        " spaces ",
+        "accentué, «guillemets»",
+        "|;\t",
+    ]
+    rows = [cells, list(reversed(cells))]
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\r\n").writerows(rows)
+    assert exports.csv_lines(rows) == expected.getvalue()
+
+
 def test_csv_rows_keep_codes_as_text_and_dates_in_iso_8601(client):
     _, text = download(client, "data_initiatives_csv", department="2A")
     (ajaccio,) = read_csv(text)
