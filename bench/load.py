@@ -45,8 +45,8 @@ SUBMITTERS = 4  # threads posting submissions during the mixed run
 READY_TIMEOUT = 60
 # wrk counts a response slower than its timeout (2 s by default) as a socket
 # error. 50 connections on two sync workers queue: latency is then about 50 /
-# throughput, which the p50 and p99 columns show. Wait as long as gunicorn lets
-# a request run (--timeout 30) before calling it an error.
+# throughput, which the p50 and p99 columns show. Wait 30 s before calling it an
+# error: far longer than any page takes, however long the queue.
 WRK_TIMEOUT = 30
 
 # wrk reports "non-2xx or 3xx" responses: this script counts every status
