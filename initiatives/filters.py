@@ -165,6 +165,22 @@ class InitiativeFilter(django_filters.FilterSet):
             return queryset.order_by("-published_at", "-pk")
         return queryset.order_by("title", "pk")
 
+    def filter_queryset(self, queryset):
+        """Run each filter; on PostgreSQL, the facets together as one condition
+        on the facet tokens (HavingTokens, initiatives/facets.py), planned from
+        the selection's size when it was counted first: a narrow selection then
+        costs its own size, not the catalogue's."""
+        if connections[queryset.db].vendor != "postgresql":
+            return super().filter_queryset(queryset)
+        chosen = {name: keys for name in self.FACETS if (keys := self.chosen(name))}
+        for name, value in self.form.cleaned_data.items():
+            if name not in chosen:
+                queryset = self.filters[name].filter(queryset, value)
+        if not chosen:
+            return queryset
+        size = lambda: self.__dict__.get("_size")  # noqa: E731 (read when compiled)
+        return queryset.filter(counting.HavingTokens(chosen, size))
+
     @property
     def qs(self):
         queryset = super().qs
@@ -243,6 +259,12 @@ class InitiativeFilter(django_filters.FilterSet):
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
 
+    def searched(self):
+        """The published initiatives the search finds, whatever the facets."""
+        return self.filters["q"].filter(
+            Initiative.objects.published(), self.form.cleaned_data["q"]
+        )
+
     def choices(self, name):
         """List one facet's values as (raw key, value in the URL, label); the
         model facets cost a query each, once."""
@@ -286,32 +308,40 @@ class InitiativeFilter(django_filters.FilterSet):
         for target in (*self.FACETS, counting.TOTAL):
             kept = {name: keys for name, keys in chosen.items() if name != target}
             key = tuple(sorted((name, tuple(keys)) for name, keys in kept.items()))
-            groups.setdefault(key, (kept, target, []))[2].append(target)
+            groups.setdefault(key, (kept, []))[1].append(target)
         read, tallied = [], []
-        for kept, first, targets in groups.values():
+        for kept, targets in groups.values():
             if not searching and counting.readable(using, kept):
                 read.append((kept, targets))
             else:
-                excluded = None if first == counting.TOTAL else first
-                tallied.append((self.filtered_without(excluded), targets))
+                tallied.append((kept, targets))
+        within = self.searched() if searching else None
         counts = {}
         for answer in (counting.read(using, read) if read else []) + (
-            counting.tally(using, tallied) if tallied else []
+            counting.tally(using, tallied, within) if tallied else []
         ):
             counts.update(answer)
         self._raw_counts = counts
+        if not searching:  # the facets' own selection, as HavingTokens needs it
+            self._size = counts[counting.TOTAL]
         return counts
 
     def known_total(self):
-        """The selection's total when the pair table gives it (one small query,
-        see initiatives/facets.py), else None: counting is then the caller's."""
+        """The selection's total without a search, on PostgreSQL: read from the
+        pair table when it gives it, else counted from the facet tokens (one
+        small query either way, see initiatives/facets.py). None otherwise:
+        counting is then the caller's."""
         chosen = {name: keys for name in self.FACETS if (keys := self.chosen(name))}
         searching = bool(self.form.cleaned_data.get("q", "").strip())
         using = self.queryset.db
-        if searching or not counting.readable(using, chosen):
+        if searching or connections[using].vendor != "postgresql":
             return None
-        [counts] = counting.read(using, [(chosen, [counting.TOTAL])])
-        return counts[counting.TOTAL]
+        if counting.readable(using, chosen):
+            [counts] = counting.read(using, [(chosen, [counting.TOTAL])])
+            self._size = counts[counting.TOTAL]
+        else:
+            self._size = counting.counted(using, chosen)
+        return self._size
 
     def total_count(self):
         """The number of published initiatives of the selection."""
