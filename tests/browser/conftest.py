@@ -41,8 +41,16 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_TIMEOUT = 60
+# Tables a browser test reports (the page weights), printed after the run's
+# results, passing or not.
+REPORTS = pytest.StashKey[list[str]]()
 STAFF_USERNAME = "equipe"
 STAFF_PASSWORD = "mot-de-passe-des-tests-navigateur"
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for report in config.stash.get(REPORTS, []):
+        terminalreporter.write_line(report)
 
 
 def _free_port():

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
+from tests.browser.conftest import REPORTS
 from tests.browser.ecoindex import EcoIndex, ecoindex
 from tests.browser.test_pages import PAGES
 
@@ -168,8 +169,9 @@ def _table(figures):
 
 
 @pytest.fixture(scope="module")
-def measure(browser, live_url):
-    """Measure a page once for all the tests of this module; print them all last."""
+def measure(browser, live_url, request):
+    """Measure a page once for all the tests of this module; the table of them
+    all ends the run's report (tests/browser/conftest.py)."""
     figures = {}
 
     def measure(path):
@@ -178,7 +180,7 @@ def measure(browser, live_url):
         return figures[path]
 
     yield measure
-    print(_table(figures))  # noqa: T201 - the table is this test's report
+    request.config.stash.setdefault(REPORTS, []).append(_table(figures))
 
 
 every_page = pytest.mark.parametrize("path", WEIGHT_PAGES)
