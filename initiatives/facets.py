@@ -81,24 +81,22 @@ def linked_to(queryset, link, values):
     return queryset.filter(Exists(matches))
 
 
-def token_conditions(chosen):
-    """SQL conditions on `t.tokens` keeping the initiatives having, for each
-    facet of `chosen` (raw keys), one of its tokens; and their parameters."""
+def token_condition(chosen):
+    """The SQL condition on `t.tokens` keeping the initiatives having, for each
+    facet of `chosen` (raw keys), one of its tokens (TRUE when none is chosen);
+    and its parameters."""
     conditions, params = [], []
     for name, keys in chosen.items():
         conditions.append("t.tokens && %s::text[]")
         params.append([f"{name}:{key}" for key in keys])
-    return conditions, params
+    return " AND ".join(conditions) or "TRUE", params
 
 
 def counted(using, chosen):
     """The number of published initiatives having, for each facet of `chosen`,
     one of its tokens: counted on PostgreSQL with the tokens' GIN index."""
-    conditions, params = token_conditions(chosen)
-    sql = (
-        f"SELECT count(*) FROM {TOKEN_TABLE} AS t "  # noqa: S608 (constants)
-        f"WHERE {' AND '.join(conditions) or 'TRUE'}"
-    )
+    where, params = token_condition(chosen)
+    sql = f"SELECT count(*) FROM {TOKEN_TABLE} AS t WHERE {where}"  # noqa: S608
     with connections[using].cursor() as cursor:
         # Constants and placeholders only: the tokens are parameters.
         cursor.execute(sql, params)
@@ -130,8 +128,7 @@ class HavingTokens(Func):
 
     def as_sql(self, compiler, connection, **extra_context):
         pk, pk_params = compiler.compile(self.source_expressions[0])
-        conditions, params = token_conditions(self.chosen)
-        where = " AND ".join(conditions)
+        where, params = token_condition(self.chosen)
         size = self.size()
         if size is not None and size <= NARROW:
             sql = (
@@ -263,12 +260,12 @@ def tally(using, requests, within=None):
         source = "found"
     parts = []
     for number, (chosen, _) in enumerate(requests):
-        conditions, values = token_conditions(chosen)
+        where, values = token_condition(chosen)
         params.extend(values)
         parts.append(
             f"SELECT {number} AS request, token, count(*) "  # noqa: S608 (compiled)
             f"FROM {source} AS t, unnest(t.tokens) AS token "
-            f"WHERE {' AND '.join(conditions) or 'TRUE'} GROUP BY token"
+            f"WHERE {where} GROUP BY token"
         )
     sql = " UNION ALL ".join(parts)
     if within is not None:

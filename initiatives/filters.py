@@ -172,7 +172,7 @@ class InitiativeFilter(django_filters.FilterSet):
         costs its own size, not the catalogue's."""
         if connections[queryset.db].vendor != "postgresql":
             return super().filter_queryset(queryset)
-        chosen = {name: keys for name in self.FACETS if (keys := self.chosen(name))}
+        chosen = self.chosen_facets()
         for name, value in self.form.cleaned_data.items():
             if name not in chosen:
                 queryset = self.filters[name].filter(queryset, value)
@@ -287,6 +287,13 @@ class InitiativeFilter(django_filters.FilterSet):
         values = self.form.cleaned_data.get(name) or []
         return [str(getattr(value, "pk", value)) for value in values]
 
+    def chosen_facets(self):
+        """The facets with a chosen value, each with its chosen raw keys."""
+        return {name: keys for name in self.FACETS if (keys := self.chosen(name))}
+
+    def is_searching(self):
+        return bool(self.form.cleaned_data.get("q", "").strip())
+
     def raw_counts(self):
         """Count every facet's values and the selection's total, keyed by raw
         key (see initiatives/facets.py); cached. On SQLite one query; on
@@ -300,8 +307,8 @@ class InitiativeFilter(django_filters.FilterSet):
         if connections[using].vendor != "postgresql":
             self._raw_counts = counting.computed(self.filtered_without, self.FACETS)
             return self._raw_counts
-        chosen = {name: keys for name in self.FACETS if (keys := self.chosen(name))}
-        searching = bool(self.form.cleaned_data.get("q", "").strip())
+        chosen = self.chosen_facets()
+        searching = self.is_searching()
         # A facet's own counts ignore its choice: group the counts by the
         # selection they are restricted to.
         groups = {}
@@ -331,8 +338,8 @@ class InitiativeFilter(django_filters.FilterSet):
         pair table when it gives it, else counted from the facet tokens (one
         small query either way, see initiatives/facets.py). None otherwise:
         counting is then the caller's."""
-        chosen = {name: keys for name in self.FACETS if (keys := self.chosen(name))}
-        searching = bool(self.form.cleaned_data.get("q", "").strip())
+        chosen = self.chosen_facets()
+        searching = self.is_searching()
         using = self.queryset.db
         if searching or connections[using].vendor != "postgresql":
             return None

@@ -53,7 +53,7 @@ def every_way(params):
     computed = facets.computed(filterset.filtered_without, filterset.FACETS)
     assert used == computed, params
     if connection.vendor == "postgresql":
-        chosen = {n: keys for n in filterset.FACETS if (keys := filterset.chosen(n))}
+        chosen = filterset.chosen_facets()
         requests = [
             ({n: keys for n, keys in chosen.items() if n != name}, [name])
             for name in filterset.FACETS
