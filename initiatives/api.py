@@ -42,7 +42,10 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
         pairs when the selection allows it (PostgreSQL), not counted."""
         selection = getattr(self, "selection", None)
         count = selection.known_total() if selection is not None else None
-        self.paginator.django_paginator_class = partial(IndexPaginator, count=count)
+        rows = Initiative.objects.for_detail()  # the ids are the selection's
+        self.paginator.django_paginator_class = partial(
+            IndexPaginator, count=count, rows=rows
+        )
         return super().paginate_queryset(queryset)
 
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.db import connections
-from django.db.models import Exists, OuterRef
+from django.db.models import CharField, Exists, F, OuterRef, Value, Window
+from django.db.models.functions import Concat, RowNumber
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 
@@ -69,6 +70,65 @@ def model_multiple(**kwargs):
     )
 
 
+def listed_multiple(**kwargs):
+    """A facet whose values are rows of a model (LISTED), chosen in URLs by
+    code or slug; its choices are given per FilterSet (InitiativeFilter)."""
+    schema = {"type": "string", "description": kwargs["label"]}
+    return extend_schema_field(schema)(multiple(**kwargs))
+
+
+# The facets whose values are rows of a model: the model, the field naming a
+# value in URLs, and the label shown.
+LISTED = {
+    "theme": (Theme, "slug", F("name")),
+    "category": (Category, "slug", F("name")),
+    "region": (Region, "code", F("name")),
+    "department": (
+        Department,
+        "code",
+        Concat("name", Value(" ("), "code", Value(")"), output_field=CharField()),
+    ),
+    "vigilance": (VigilancePoint, "slug", F("title")),
+}
+
+
+def listed_values(using):
+    """Every LISTED facet's values, each in its model's order, as (raw key,
+    value in the URL, label): one query for the five lists."""
+    parts = [
+        model.objects.using(using)
+        .order_by()
+        .annotate(
+            facet_name=Value(name),
+            facet_value=F(key),
+            facet_label=label,
+            facet_position=Window(RowNumber(), order_by=model._meta.ordering),
+        )
+        .values_list("facet_name", "facet_position", "pk", "facet_value", "facet_label")
+        for name, (model, key, label) in LISTED.items()
+    ]
+    rows = parts[0].union(*parts[1:], all=True).order_by("facet_name", "facet_position")
+    listed = {name: [] for name in LISTED}
+    for name, _, pk, value, label in rows:
+        listed[name].append((str(pk), value, label))
+    return listed
+
+
+class ListedChoices:
+    """A LISTED facet's (value in the URL, label) pairs, read from its
+    FilterSet when first iterated. The form's fields are deep copies: this
+    callable is shared by them, not copied with its FilterSet."""
+
+    def __init__(self, filterset, name):
+        self.filterset, self.name = filterset, name
+
+    def __call__(self):
+        return [(value, label) for _, value, label in self.filterset.choices(self.name)]
+
+    def __deepcopy__(self, memo):
+        return self
+
+
 class InitiativeFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_q",
@@ -77,31 +137,21 @@ class InitiativeFilter(django_filters.FilterSet):
         help_text="Titre, description ou nom de la collectivité ; accents et "
         "majuscules sont ignorés.",
     )
-    department = model_multiple(
-        # With to_field_name, django-filter compares field_name to each chosen
-        # object's code: the path must end in `__code`, or "13" would be a pk.
+    department = listed_multiple(
         field_name="collectivity__department__code",
-        to_field_name="code",
-        queryset=Department.objects.all(),
         label="Département",
     )
-    region = model_multiple(
+    region = listed_multiple(
         field_name="collectivity__department__region__code",
-        to_field_name="code",
-        queryset=Region.objects.all(),
         label="Région",
     )
-    theme = model_multiple(
+    theme = listed_multiple(
         field_name="themes__slug",
         method="filter_linked",
-        to_field_name="slug",
-        queryset=Theme.objects.all(),
         label="Thème",
     )
-    category = model_multiple(
+    category = listed_multiple(
         field_name="category__slug",
-        to_field_name="slug",
-        queryset=Category.objects.all(),
         label="Catégorie de l'enquête",
     )
     kind = multiple(
@@ -114,11 +164,9 @@ class InitiativeFilter(django_filters.FilterSet):
         choices=LABEL_CHOICES,
         label="Label Villes Internet",
     )
-    vigilance = model_multiple(
+    vigilance = listed_multiple(
         field_name="vigilance_points__slug",
         method="filter_linked",
-        to_field_name="slug",
-        queryset=VigilancePoint.objects.all(),
         label="Point de vigilance",
     )
     period = multiple(
@@ -144,13 +192,22 @@ class InitiativeFilter(django_filters.FilterSet):
         model = Initiative
         fields = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The LISTED facets' choices, read when first needed (validating a
+        # choice, listing the facets), once for the five.
+        for name in LISTED:
+            self.filters[name].extra["choices"] = ListedChoices(self, name)
+
     def filter_q(self, queryset, name, value):
         return queryset.search(value) if value.strip() else queryset
 
     def filter_linked(self, queryset, name, value):
         if not value:  # nothing chosen: `queryset.none()`, answered without SQL
             return queryset
-        return counting.linked_to(queryset, name.split("__")[0], value)
+        link = name.split("__")[0]
+        facet = next(f for f, source in counting.SOURCES.items() if source.link == link)
+        return counting.linked_to(queryset, link, self.chosen(facet))
 
     def filter_featured(self, queryset, name, value):
         return queryset.filter(is_featured=True) if value else queryset
@@ -267,25 +324,23 @@ class InitiativeFilter(django_filters.FilterSet):
 
     def choices(self, name):
         """List one facet's values as (raw key, value in the URL, label); the
-        model facets cost a query each, once."""
-        cache = self.__dict__.setdefault("_choices", {})
-        if name not in cache:
-            field = self.form.fields[name]
-            if hasattr(field, "queryset"):
-                key = self.filters[name].extra["to_field_name"]
-                cache[name] = [
-                    (str(obj.pk), getattr(obj, key), str(obj)) for obj in field.queryset
-                ]
-            else:
-                cache[name] = [
-                    (str(v), str(v), str(label)) for v, label in field.choices
-                ]
-        return cache[name]
+        LISTED facets' cost one query, once."""
+        if name in LISTED:
+            if "_listed" not in self.__dict__:
+                self._listed = listed_values(self.queryset.db)
+            return self._listed[name]
+        return [
+            (str(v), str(v), str(label))
+            for v, label in self.filters[name].extra["choices"]
+        ]
 
     def chosen(self, name):
         """The raw keys of the values chosen in one facet."""
         values = self.form.cleaned_data.get(name) or []
-        return [str(getattr(value, "pk", value)) for value in values]
+        if name in LISTED and values:
+            keys = {value: key for key, value, _ in self.choices(name)}
+            return [keys[value] for value in values]
+        return [str(value) for value in values]
 
     def chosen_facets(self):
         """The facets with a chosen value, each with its chosen raw keys."""

@@ -302,6 +302,18 @@ def folded_document():
     )
 
 
+# What includes/initiative_card.html reads of an initiative (with the two
+# foreign keys select_related follows).
+CARD_FIELDS = (
+    "title",
+    "slug",
+    "summary",
+    "is_featured",
+    "collectivity__name",
+    "collectivity__department__code",
+)
+
+
 class InitiativeQuerySet(models.QuerySet):
     def published(self):
         return self.filter(status=Initiative.Status.PUBLISHED)
@@ -346,15 +358,22 @@ class InitiativeQuerySet(models.QuerySet):
                 rank = rank + hit
         return self.annotate(rank=rank).order_by("-rank", "title", "pk")
 
+    def for_cards(self):
+        """Load the columns an initiative card shows (includes/initiative_card.html)
+        and nothing else, in the same query: a page of cards leaves the long
+        texts and the themes unread."""
+        return self.select_related("collectivity__department").only(*CARD_FIELDS)
+
     def for_listing(self):
-        """Load everything an initiative card shows, in a fixed number of queries."""
+        """Load an initiative with its collectivity, category and themes, in a
+        fixed number of queries (the feed, and the detail page below)."""
         return self.select_related(
             "collectivity__department__region", "category"
         ).prefetch_related("themes")
 
     def for_detail(self):
-        """Load everything the detail page shows: the card's relations plus
-        vigilance points (one more query)."""
+        """Load everything the detail page shows: the relations of for_listing
+        plus vigilance points (one more query)."""
         return self.for_listing().prefetch_related("vigilance_points")
 
     def related_to(self, initiative, limit=4):
@@ -384,7 +403,7 @@ class InitiativeQuerySet(models.QuerySet):
                 + Case(When(same_department, then=Value(2)), default=Value(0))
             )
             .order_by("-shared", "title")
-            .for_listing()[:limit]
+            .for_cards()[:limit]
         )
 
     def publish(self):

@@ -21,11 +21,14 @@ TEXT = "text/plain; charset=utf-8"
 
 class IndexPaginator(Paginator):
     """Read a page's ids first, then their rows: the ids come from the sort's
-    index alone, so a deep page skips index entries, not rows. Given `count`
-    (read from the facet pairs), it trusts it rather than counting the rows."""
+    index alone, so a deep page skips index entries, not rows. The rows are
+    loaded by primary key from `rows` when given (the selection's conditions
+    need not run twice), else from the object list. Given `count` (read from
+    the facet pairs), it trusts it rather than counting the rows."""
 
-    def __init__(self, object_list, per_page, count=None, **kwargs):
+    def __init__(self, object_list, per_page, count=None, rows=None, **kwargs):
         super().__init__(object_list, per_page, **kwargs)
+        self.rows = object_list if rows is None else rows
         if count is not None:
             self.count = count  # replaces the cached property
 
@@ -34,7 +37,7 @@ class IndexPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         ids = list(self.object_list.values_list("pk", flat=True)[bottom:top])
-        rows = {row.pk: row for row in self.object_list.filter(pk__in=ids).order_by()}
+        rows = {row.pk: row for row in self.rows.filter(pk__in=ids).order_by()}
         return self._get_page([rows[pk] for pk in ids if pk in rows], number, self)
 
 
@@ -51,12 +54,13 @@ class CappedPaginator(IndexPaginator):
 
 
 def initiative_list(request):
-    published = Initiative.objects.published().for_listing()
+    published = Initiative.objects.published()
     filterset = InitiativeFilter(request.GET, queryset=published)
     valid = filterset.is_valid()
     initiatives = filterset.qs if valid else published.none()
     count = filterset.total_count() if valid else 0
-    paginator = CappedPaginator(initiatives, PAGE_SIZE, count=count)
+    cards = Initiative.objects.for_cards()
+    paginator = CappedPaginator(initiatives, PAGE_SIZE, count=count, rows=cards)
     page = paginator.get_page(request.GET.get("page"))
     facets = filterset.facets()
     context = {
@@ -95,7 +99,7 @@ def collectivity_detail(request, slug):
     )
     context = {
         "collectivity": collectivity,
-        "initiatives": collectivity.initiatives.published().for_listing(),
+        "initiatives": collectivity.initiatives.published().for_cards(),
         "intercommunalities": collectivity.intercommunalities.all(),
     }
     return render(request, "initiatives/collectivity_detail.html", context)
@@ -124,7 +128,7 @@ def department_list(request):
 
 def latest(initiatives):
     """The PREVIEW latest initiatives, for a page that links to the rest."""
-    return initiatives.for_listing().order_by("-published_at", "-pk")[:PREVIEW]
+    return initiatives.for_cards().order_by("-published_at", "-pk")[:PREVIEW]
 
 
 def department_detail(request, code):

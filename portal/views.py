@@ -41,7 +41,7 @@ def home(request):
         "key_figures": KeyFigure.objects.all(),
         "themes": themes,
         "featured": published.featured()
-        .for_listing()
+        .for_cards()
         .order_by("-published_at", "-pk")[:FEATURED],
         "survey": Survey.objects.first(),
         "catalogued": catalogue.total_count(),

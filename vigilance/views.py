@@ -10,6 +10,6 @@ def vigilance_point_list(request):
 
 def vigilance_point_detail(request, slug):
     point = get_object_or_404(VigilancePoint, slug=slug)
-    initiatives = point.initiatives.published().for_listing()
+    initiatives = point.initiatives.published().for_cards()
     context = {"point": point, "initiatives": initiatives}
     return render(request, "vigilance/vigilancepoint_detail.html", context)

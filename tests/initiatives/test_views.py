@@ -101,10 +101,9 @@ def test_list_stops_at_the_last_page_it_serves(client, monkeypatch):
 @pytest.mark.parametrize("rows", [1, 30])
 def test_list_query_count_is_constant(client, django_assert_num_queries, rows):
     haute_corse_initiatives(rows)
-    # department choices (validation), page ids, page rows, themes prefetch,
-    # the facet counts with the total (one query), facet labels: theme,
-    # category, region, department, vigilance point.
-    with django_assert_num_queries(10):
+    # the five facets' values (validation and labels, one query), the facet
+    # counts with the total (one query), page ids, page rows.
+    with django_assert_num_queries(4):
         response = client.get(reverse("initiatives:list"), {"department": "2B"})
     assert response.context["page"].paginator.count == rows
 
@@ -112,9 +111,8 @@ def test_list_query_count_is_constant(client, django_assert_num_queries, rows):
 @pytest.mark.parametrize("rows", [1, 30])
 def test_search_query_count_is_constant(client, django_assert_num_queries, rows):
     haute_corse_initiatives(rows, title="Un guichet numérique")
-    # page ids, page rows, themes prefetch, facet counts with the total, 5 facet
-    # labels
-    with django_assert_num_queries(9):
+    # the facets' values, facet counts with the total, page ids, page rows
+    with django_assert_num_queries(4):
         response = client.get(reverse("initiatives:list"), {"q": "guichet"})
     assert response.context["page"].paginator.count == rows
 
@@ -151,8 +149,8 @@ def test_detail_of_an_unpublished_initiative_is_not_found(client):
 
 def test_detail_query_count(client, django_assert_num_queries):
     # initiative (joined), themes, vigilance points, related: 3 candidate
-    # queries then the best of them and their themes, history (changelog)
-    with django_assert_num_queries(9):
+    # queries then the best of them (cards), history (changelog)
+    with django_assert_num_queries(8):
         client.get(BEAUVAIS_MARKET)
 
 
@@ -171,8 +169,8 @@ def test_related_initiatives_share_a_theme_or_the_department(client):
 def test_collectivity_pages_query_count(client, django_assert_num_queries, rows):
     town = CollectivityFactory(label_level=3, label_year=2020)
     InitiativeFactory.create_batch(rows, published=True, collectivity=town)
-    # collectivity, its initiatives, themes prefetch, its intercommunalities
-    with django_assert_num_queries(4):
+    # collectivity, its initiatives (cards), its intercommunalities
+    with django_assert_num_queries(3):
         response = client.get(town.get_absolute_url())
     assert "@@@ 2020" in response.text
     # collectivities with counts
@@ -197,9 +195,9 @@ def test_collectivity_list_shows_seeded_towns_only(client):
 @pytest.mark.parametrize("rows", [1, 30])
 def test_department_page_query_count(client, django_assert_num_queries, rows):
     haute_corse_initiatives(rows)
-    # department, its latest initiatives, themes prefetch, their number (read
-    # from the facet pairs on PostgreSQL), collectivities with counts
-    with django_assert_num_queries(5):
+    # department, its latest initiatives (cards), their number (read from the
+    # facet pairs on PostgreSQL), collectivities with counts
+    with django_assert_num_queries(4):
         response = client.get("/departements/2B/")
     assert response.status_code == 200
     shown = min(rows, PREVIEW)
@@ -219,8 +217,8 @@ def test_department_pages(client):
 
 
 def test_theme_page(client, django_assert_num_queries):
-    # theme, its latest initiatives, themes prefetch, their number, all themes
-    with django_assert_num_queries(5):
+    # theme, its latest initiatives (cards), their number, all themes
+    with django_assert_num_queries(4):
         response = client.get("/themes/teletravail/")
     listed = response.context["initiatives"]
     dates = [initiative.published_at for initiative in listed]
