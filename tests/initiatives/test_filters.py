@@ -119,9 +119,9 @@ def test_facet_counts_ignore_unpublished_initiatives():
 def test_facets_show_values_with_results_and_selected_ones():
     filterset = run(department=["13", "2B"])
     facets = {facet.name: facet for facet in filterset.facets()}
-    departments = {option.value: option for option in facets["department"].options}
-    assert departments["13"].is_selected and departments["13"].count == 6
-    assert departments["2B"].is_selected and departments["2B"].count == 0
+    departments = {option["value"]: option for option in facets["department"].options}
+    assert departments["13"]["is_selected"] and departments["13"]["count"] == 6
+    assert departments["2B"]["is_selected"] and departments["2B"]["count"] == 0
     assert "01" not in departments  # no result, not selected: one click away
     assert len(departments) < Department.objects.count()
 
