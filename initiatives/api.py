@@ -1,7 +1,9 @@
 from functools import partial
 
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters, viewsets
+from rest_framework import filters
+
+from portal.viewsets import ReadOnlyViewSet
 
 from .filters import CollectivityFilter, InitiativeFilter
 from .models import Category, Collectivity, Department, Initiative, Region, Theme
@@ -25,7 +27,7 @@ class SelectionBackend(DjangoFilterBackend):
         return filterset
 
 
-class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
+class InitiativeViewSet(ReadOnlyViewSet):
     """Les initiatives publiées. La liste accepte exactement les paramètres de la
     page /initiatives/ (mêmes filtres, même recherche) : plusieurs valeurs d'un
     même paramètre sont combinées par OU, des paramètres différents par ET."""
@@ -49,7 +51,7 @@ class InitiativeViewSet(viewsets.ReadOnlyModelViewSet):
         return super().paginate_queryset(queryset)
 
 
-class CollectivityViewSet(viewsets.ReadOnlyModelViewSet):
+class CollectivityViewSet(ReadOnlyViewSet):
     """Les communes et intercommunalités du référentiel officiel (INSEE, DGCL),
     désignées par leur code INSEE (commune) ou SIREN (intercommunalité)."""
 
@@ -60,7 +62,7 @@ class CollectivityViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["name", "code", "population"]
 
 
-class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
+class DepartmentViewSet(ReadOnlyViewSet):
     """Les 101 départements, désignés par leur code INSEE (13, 2A, 971…)."""
 
     queryset = Department.objects.select_related("region")
@@ -69,7 +71,7 @@ class DepartmentViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["code", "name"]
 
 
-class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+class RegionViewSet(ReadOnlyViewSet):
     """Les 18 régions, désignées par leur code INSEE."""
 
     queryset = Region.objects.all()
@@ -78,7 +80,7 @@ class RegionViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["code", "name"]
 
 
-class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
+class ThemeViewSet(ReadOnlyViewSet):
     """Les cinq thèmes de la publication."""
 
     queryset = Theme.objects.all()
@@ -87,7 +89,7 @@ class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["order", "name"]
 
 
-class CategoryViewSet(viewsets.ReadOnlyModelViewSet):
+class CategoryViewSet(ReadOnlyViewSet):
     """Les trois catégories de l'appel à idées."""
 
     queryset = Category.objects.all()

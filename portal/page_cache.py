@@ -16,6 +16,10 @@ narrowed and kept fresh:
   skip Django's signals (bulk SQL). 0 turns the whole thing off.
 - Browsers get `max-age=0`: their copy never outlives an edit, and they
   revalidate against the cached page's ETag (ConditionalGetMiddleware's 304).
+- The API's reads keep their data, not their response, in the same cache under
+  the same version (`cached_data`, used by portal.viewsets.ReadOnlyViewSet): the
+  throttle still counts every call and the response is rendered for each, but
+  the queries and the serializers run once per version and URL.
 
 The middleware sits inside the security-header and CSP middleware (see
 MIDDLEWARE): the cached copy holds no CSP header nor request id, and every
@@ -23,6 +27,7 @@ response, cached or not, gets the current ones.
 """
 
 import copy
+import hashlib
 import re
 import uuid
 
@@ -97,11 +102,38 @@ def is_public_page_request(request) -> bool:
     never_cached = "|".join(
         re.escape(path) for path in [settings.ADMIN_PATH, *NEVER_CACHED_PATHS]
     )
+    return is_anonymous_read(request) and not re.match(
+        rf"/({never_cached})", request.path_info
+    )
+
+
+def cached_data(request, produce):
+    """Answer an API read: the data of `produce()`'s response when it is a 200,
+    kept under the content version like the pages, keyed by the absolute URL
+    (the data's links are absolute). Returns (data, None) from the cache, or
+    (None, response) when produced; anything else than an anonymous GET or
+    HEAD, or a cache that does not answer, is produced every time."""
+    version = None
+    if is_enabled() and is_anonymous_read(request):
+        version = content_version()
+    if version is None:
+        return None, produce()
+    url = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+    key = f"api-data:{version}:{url}"
+    data = page_cache().get(key)
+    if data is not None:
+        return data, None
+    response = produce()
+    if response.status_code == 200:
+        page_cache().set(key, response.data, settings.CACHE_MIDDLEWARE_SECONDS)
+    return None, response
+
+
+def is_anonymous_read(request) -> bool:
     return (
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "Authorization" not in request.headers
-        and not re.match(rf"/({never_cached})", request.path_info)
     )
 
 

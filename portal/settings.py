@@ -238,9 +238,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 2000},
         },
     }
-# NO_CACHE=1 measures the portal without any cache of rendered markup (`make
-# bench`): the "pages" cache (pages, the department map) keeps nothing. The rate
-# limits still count in the default cache.
+# NO_CACHE=1 measures the portal without any cache of rendered markup or data
+# (`make bench`): the "pages" cache (pages, API data, the department map) keeps
+# nothing. The rate limits still count in the default cache.
 NO_CACHE = os.environ.get("NO_CACHE") == "1"
 if NO_CACHE:
     CACHES["pages"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}

@@ -1,10 +1,10 @@
-from rest_framework import viewsets
+from portal.viewsets import ReadOnlyViewSet
 
 from .models import KeyFigure, Survey
 from .serializers import KeyFigureSerializer, SurveySerializer
 
 
-class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
+class SurveyViewSet(ReadOnlyViewSet):
     """Les enquêtes (appels à idées) et les totaux qu'elles ont déclarés."""
 
     queryset = Survey.objects.prefetch_related("categories")
@@ -13,7 +13,7 @@ class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["opened_on", "title"]
 
 
-class KeyFigureViewSet(viewsets.ReadOnlyModelViewSet):
+class KeyFigureViewSet(ReadOnlyViewSet):
     """Les chiffres clés cités par la publication : instantanés datés, avec leur
     source et leur période, jamais recalculés."""
 

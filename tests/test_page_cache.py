@@ -17,6 +17,7 @@ from django.template import engines
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
+from django.utils import timezone
 
 from initiatives.models import Initiative, Theme
 from portal import page_cache
@@ -249,6 +250,65 @@ def test_request_rules_follow_the_admin_path(rf, settings, admin_path, url, cach
     assert page_cache.is_public_page_request(rf.post(url)) is False
     with_session = rf.get(url, headers={"Cookie": "sessionid=abc"})
     assert page_cache.is_public_page_request(with_session) is False
+
+
+API_LIST = "/api/v1/initiatives/"
+API_DETAIL = f"/api/v1/initiatives/{DETAIL_SLUG}/"
+
+
+def catalogue_queries(queries):
+    """The queries that read the catalogue (not the caches)."""
+    return [q for q in queries if "initiatives_" in q["sql"]]
+
+
+@pytest.mark.parametrize("url", [f"{API_LIST}?department=60", API_DETAIL])
+def test_api_data_is_kept_until_the_catalogue_changes(
+    client, backend, django_capture_on_commit_callbacks, url
+):
+    first = client.get(url)
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(url)
+
+    assert first.status_code == second.status_code == 200
+    assert second.json() == first.json()
+    assert catalogue_queries(queries) == []
+
+    with django_capture_on_commit_callbacks(execute=True):
+        edit_initiative()
+    with CaptureQueriesContext(connection) as queries:
+        third = client.get(url)
+
+    assert catalogue_queries(queries) != []
+    assert "Mis à jour." in third.text and "Mis à jour." not in first.text
+
+
+def test_api_data_of_each_url_is_its_own(client, cache_on):
+    pages = [client.get(API_LIST, {"page": page}).json() for page in (1, 2, 1)]
+
+    assert pages[0] == pages[2]
+    assert pages[0]["results"] != pages[1]["results"]
+    assert pages[1]["previous"].startswith("http://testserver/api/v1/")
+
+
+def test_api_errors_and_missing_rows_are_not_kept(client, cache_on):
+    draft = InitiativeFactory(title="Une initiative pas encore publiée")
+    url = f"{API_LIST}{draft.slug}/"
+    assert client.get(url).status_code == 404
+    assert client.get(API_LIST, {"department": "zz"}).status_code == 400
+
+    # Published without a signal (bulk SQL): the version stays, the 404 was not kept.
+    published = {"status": "published", "published_at": timezone.now()}
+    Initiative.objects.filter(pk=draft.pk).update(**published)
+
+    assert client.get(url).json()["title"] == draft.title
+
+
+def test_api_data_is_not_kept_with_the_cache_off(client):
+    client.get(API_DETAIL)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(API_DETAIL)
+
+    assert catalogue_queries(queries) != []
 
 
 def test_api_throttle_keeps_counting(client, cache_on, settings):

@@ -1,10 +1,10 @@
-from rest_framework import viewsets
+from portal.viewsets import ReadOnlyViewSet
 
 from .models import VigilancePoint
 from .serializers import VigilancePointSerializer
 
 
-class VigilancePointViewSet(viewsets.ReadOnlyModelViewSet):
+class VigilancePointViewSet(ReadOnlyViewSet):
     """Les quatre points de vigilance de la publication."""
 
     queryset = VigilancePoint.objects.all()
