@@ -8,6 +8,7 @@ from typing import TypedDict
 
 import django_filters
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import connections
 from django.db.models import CharField, Exists, F, OuterRef, Value, Window
 from django.db.models.functions import Concat, RowNumber
@@ -54,10 +55,22 @@ class Facet:
     options: list[FacetOption]
 
 
+class ChoicesField(django_filters.fields.MultipleChoiceField):
+    """A facet's chosen values; a null character is refused as such, not
+    echoed back in an "unknown value" message."""
+
+    def validate(self, value):
+        for item in value:
+            ProhibitNullCharactersValidator()(item)
+        super().validate(value)
+
+
+class ChoicesFilter(django_filters.MultipleChoiceFilter):
+    field_class = ChoicesField
+
+
 def multiple(**kwargs):
-    return django_filters.MultipleChoiceFilter(
-        widget=forms.CheckboxSelectMultiple, distinct=False, **kwargs
-    )
+    return ChoicesFilter(widget=forms.CheckboxSelectMultiple, distinct=False, **kwargs)
 
 
 def model_multiple(**kwargs):

@@ -87,6 +87,13 @@ def test_list_invalid_department_names_the_filter(client):
     assert "Département : Sélectionnez un choix valide" in response.text
 
 
+@pytest.mark.parametrize("name", ["theme", "kind"])
+def test_list_refuses_a_null_character_without_echoing_it(client, name):
+    response = client.get(reverse("initiatives:list"), {name: "culture\x00"})
+    assert "caractère nul n’est pas autorisé" in response.text
+    assert "\x00" not in response.text
+
+
 def test_list_stops_at_the_last_page_it_serves(client, monkeypatch):
     monkeypatch.setattr(views, "PAGE_SIZE", 1)
     monkeypatch.setattr(views, "MAX_PAGES", 2)
