@@ -20,12 +20,24 @@ from rest_framework import serializers
 from .models import Category, Collectivity, Department, Initiative, Region, Theme
 
 
-class PageUrlField(serializers.CharField):
+class CalledField(serializers.CharField):
+    """A read-only string that a method of the object gives (`source`), called
+    directly: DRF would inspect the method's signature for every object, which
+    costs more than the call."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def get_attribute(self, instance):
+        return getattr(instance, self.source)()
+
+
+class PageUrlField(CalledField):
     """The absolute URL of the object's HTML page."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("source", "get_absolute_url")
-        kwargs.setdefault("read_only", True)
         kwargs.setdefault("help_text", "Adresse de la page HTML correspondante.")
         super().__init__(**kwargs)
 
@@ -80,9 +92,7 @@ class CollectivityRefSerializer(serializers.ModelSerializer):
 
 
 class CollectivitySerializer(CollectivityRefSerializer):
-    kind_label = serializers.CharField(
-        source="get_kind_display", read_only=True, help_text="Nature, en clair."
-    )
+    kind_label = CalledField(source="get_kind_display", help_text="Nature, en clair.")
     department = DepartmentRefSerializer(read_only=True)
     region = RegionRefSerializer(source="department.region", read_only=True)
 
@@ -166,12 +176,11 @@ class InitiativeSerializer(serializers.ModelSerializer):
     category = CategoryRefSerializer(read_only=True)
     themes = ThemeRefSerializer(many=True, read_only=True)
     vigilance_points = VigilancePointRefSerializer(many=True, read_only=True)
-    period_label = serializers.CharField(
-        source="get_period_display", read_only=True, help_text="Période, en clair."
+    period_label = CalledField(
+        source="get_period_display", help_text="Période, en clair."
     )
-    outcome_label = serializers.CharField(
+    outcome_label = CalledField(
         source="get_outcome_display",
-        read_only=True,
         help_text="Ce qu'il est advenu de l'initiative, en clair.",
     )
     image = serializers.SerializerMethodField(
