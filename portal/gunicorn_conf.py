@@ -21,6 +21,16 @@ keepalive = 2
 # second on two cores, during which its share of requests waits). Django opens
 # no database or cache connection at import.
 preload_app = True
+
+
+def when_ready(server):
+    """Before the first fork: compile templates and fill the URL resolver once
+    for all workers (portal/warmup.py)."""
+    from portal.warmup import warm
+
+    warm()
+
+
 # Recycle workers now and then, so that a slow leak never grows: every 10 000
 # requests or so, a few seconds to minutes under load.
 max_requests = 10000

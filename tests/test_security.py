@@ -377,6 +377,41 @@ def test_production_profile_comes_from_the_environment(tmp_path):
     }
 
 
+def test_gunicorn_master_compiles_every_template_without_the_database(tmp_path):
+    # Production profile, on a database host that does not exist: any
+    # connection attempt would fail the script.
+    env = production_env(
+        tmp_path, DATABASE_URL="postgres://portail@db.example.org:5432/portail"
+    )
+    script = (
+        "import django, json; django.setup()\n"
+        "from django.template import engines\n"
+        "from portal.warmup import warm\n"
+        "warm()\n"
+        "loader = engines['django'].engine.template_loaders[0]\n"
+        "print(json.dumps(sorted(loader.get_template_cache)))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    compiled = set(json.loads(result.stdout))
+    templates = django_settings.BASE_DIR / "templates"
+    expected = {
+        path.relative_to(templates).as_posix()
+        for path in templates.rglob("*")
+        if path.is_file()
+    }
+    assert expected <= compiled
+    assert {"base.html", "initiatives/initiative_list.html"} <= compiled
+
+
 def test_gunicorn_does_not_name_its_version():
     import gunicorn.http.wsgi
 
