@@ -325,6 +325,18 @@ def production_env(tmp_path, **extra):
     }
 
 
+def run_python(script, env):
+    """Run `script` in a new Python process from the project's root."""
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_deploy_checks_pass_under_the_production_profile(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -355,15 +367,9 @@ def test_production_profile_comes_from_the_environment(tmp_path):
         "'health': s.DATABASES['default']['CONN_HEALTH_CHECKS'], "
         "'renderers': s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES']}))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = run_python(script, env)
 
+    assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "redirect": True,
         "session": True,
@@ -391,14 +397,7 @@ def test_gunicorn_master_compiles_every_template_without_the_database(tmp_path):
         "loader = engines['django'].engine.template_loaders[0]\n"
         "print(json.dumps(sorted(loader.get_template_cache)))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=django_settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python(script, env)
 
     assert result.returncode == 0, result.stderr
     compiled = set(json.loads(result.stdout))
