@@ -44,7 +44,8 @@ class InitiativeViewSet(ReadOnlyViewSet):
         pairs when the selection allows it (PostgreSQL), not counted."""
         selection = getattr(self, "selection", None)
         count = selection.known_total() if selection is not None else None
-        rows = Initiative.objects.for_detail()  # the ids are the selection's
+        # The page's rows by primary key, without the selection's conditions.
+        rows = self.get_queryset()
         self.paginator.django_paginator_class = partial(
             IndexPaginator, count=count, rows=rows
         )

@@ -71,12 +71,12 @@ SOURCES = {
 }
 
 
-def linked_to(queryset, link, values):
-    """Keep the initiatives linked (many-to-many `link`) to one of `values`,
-    each once: an EXISTS, so the rows need no DISTINCT."""
-    source = next(s for s in SOURCES.values() if s.link == link)
+def linked_to(queryset, facet, keys):
+    """Keep the initiatives linked to one of `keys` (raw keys) of a
+    many-to-many facet, each once: an EXISTS, so the rows need no DISTINCT."""
+    source = SOURCES[facet]
     matches = source.through.objects.filter(
-        initiative=OuterRef("pk"), **{f"{source.target}__in": values}
+        initiative=OuterRef("pk"), **{f"{source.target}__in": keys}
     )
     return queryset.filter(Exists(matches))
 

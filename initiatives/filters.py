@@ -234,7 +234,7 @@ class InitiativeFilter(django_filters.FilterSet):
             return queryset
         link = name.split("__")[0]
         facet = next(f for f, source in counting.SOURCES.items() if source.link == link)
-        return counting.linked_to(queryset, link, self.chosen(facet))
+        return counting.linked_to(queryset, facet, self.chosen(facet))
 
     def filter_featured(self, queryset, name, value):
         return queryset.filter(is_featured=True) if value else queryset
@@ -449,7 +449,7 @@ class InitiativeFilter(django_filters.FilterSet):
     def facets(self):
         """Describe each facet for the filter form: the values that have results
         or are selected, with their counts. Costs the counts' query and the
-        LISTED facets' values (one query each, read once per FilterSet)."""
+        LISTED facets' values (one query for the five, read once per FilterSet)."""
         facets = []
         for name in self.FACETS:
             raw = self.raw_counts()[name]

@@ -4,7 +4,6 @@ first requests, and again after each recycling, while visitors wait."""
 
 from pathlib import Path
 
-from django.conf import settings
 from django.template import engines
 from django.urls import get_resolver
 from rest_framework.settings import api_settings
@@ -16,7 +15,7 @@ def warm():
     connection: workers must not share sockets opened by their master."""
     get_resolver().reverse_dict  # noqa: B018 (reading it fills the resolver)
     for engine in engines.all():
-        for directory in settings.TEMPLATES[0]["DIRS"]:
+        for directory in engine.dirs:
             for path in sorted(Path(directory).rglob("*")):
                 if path.is_file():
                     engine.get_template(path.relative_to(directory).as_posix())
