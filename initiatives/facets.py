@@ -94,46 +94,100 @@ def token_condition(chosen):
 
 def counted(using, chosen):
     """The number of published initiatives having, for each facet of `chosen`,
-    one of its tokens: counted on PostgreSQL with the tokens' GIN index."""
+    one of its tokens (counted on PostgreSQL with the tokens' GIN index), and
+    the number of published initiatives (read from the pair table), in one
+    query: the Sizes HavingTokens plans with."""
     where, params = token_condition(chosen)
-    sql = f"SELECT count(*) FROM {TOKEN_TABLE} AS t WHERE {where}"  # noqa: S608
+    sql = (
+        f"SELECT count(*), ({CATALOGUE_SQL}) "  # noqa: S608 (constants)
+        f"FROM {TOKEN_TABLE} AS t WHERE {where}"
+    )
     with connections[using].cursor() as cursor:
         # Constants and placeholders only: the tokens are parameters.
         cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+        return Sizes(*cursor.fetchone())
 
 
-# A selection of at most this many initiatives is found by the tokens' GIN
-# index first, then sorted; a wider one by walking the sort's index and checking
-# each initiative's tokens by primary key. Walking costs about 20 × catalogue ÷
-# selection probes for a page of 20, finding costs one lookup per initiative:
-# they meet near 1 500 initiatives at 100 000, 4 500 at 1 000 000.
+# The number of published initiatives, kept by the pair table's triggers.
+CATALOGUE_SQL = f"SELECT count FROM {PAIR_TABLE} WHERE a = '*' AND b = '*'"  # noqa: S608
+
+# Without the catalogue's size, a selection of at most this many initiatives is
+# found by the tokens' GIN index first (then sorted), a wider one left to the
+# planner.
 NARROW = 5000
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What HavingTokens plans with: the selection's size and the catalogue's
+    (published initiatives), each None when not counted."""
+
+    selection: int | None = None
+    catalogue: int | None = None
+
+
+def walks_an_index(query):
+    """Tell whether `query` is sorted as one of the published initiatives' list
+    indexes reads them (status, then the sort: Initiative.Meta.indexes)."""
+    order = [{"pk": "id", "-pk": "-id"}.get(f, f) for f in query.order_by]
+    return bool(order) and any(
+        index.fields[0] == "status" and index.fields[1 : len(order) + 1] == order
+        for index in Initiative._meta.indexes
+    )
+
+
+def plan(sizes, depth, walkable):
+    """Choose how HavingTokens finds a selection (see there): "walk", "find" or
+    "planner". `depth` is the query's LIMIT end (None: every row) and
+    `walkable` whether its order is an index's. Walking the sort's index costs
+    about depth × catalogue ÷ selection probes (the selection spread evenly
+    along the sort), finding costs one lookup per initiative of the selection,
+    and a probe costs about what a lookup does (2 to 3 µs, measured at 100 000
+    and 1 000 000)."""
+    selection, catalogue = sizes.selection, sizes.catalogue
+    if selection is None:
+        return "planner"
+    costed = walkable and depth and catalogue
+    if costed and selection * selection > depth * catalogue:
+        return "walk"
+    if costed or selection <= NARROW:
+        return "find"
+    return "planner"
 
 
 class HavingTokens(Func):
     """On PostgreSQL, keep the published initiatives having, for each facet of
-    `chosen` (raw keys), one of its tokens. `size()` gives the selection's size
-    when it is known by the time the query is compiled (the list and the API
-    count first): a narrow one is then looked up as `id = ANY(ARRAY(…))`, found
-    with the GIN index; otherwise, or when unknown, one EXISTS that the planner
-    answers as it sees fit. Same rows as the facets' own filters, which SQLite
-    runs."""
+    `chosen` (raw keys), one of its tokens. `sizes()` gives the selection's and
+    the catalogue's Sizes when they are known by the time the query is
+    compiled (the list and the API count first). Then a wide selection of a
+    page sorted as an index is walked in that index, each initiative's tokens
+    checked by primary key (a subquery the planner cannot turn into a join,
+    which would read the whole selection); a narrow one is looked up as `id =
+    ANY(ARRAY(…))`, found with the GIN index. Otherwise one EXISTS that the
+    planner answers as it sees fit. Same rows as the facets' own filters,
+    which SQLite runs."""
 
     output_field = BooleanField()
 
-    def __init__(self, chosen, size=lambda: None):
+    def __init__(self, chosen, sizes=Sizes):
         super().__init__(F("pk"))
-        self.chosen, self.size = chosen, size
+        self.chosen, self.sizes = chosen, sizes
 
     def as_sql(self, compiler, connection, **extra_context):
         pk, pk_params = compiler.compile(self.source_expressions[0])
         where, params = token_condition(self.chosen)
-        size = self.size()
-        if size is not None and size <= NARROW:
+        query = compiler.query
+        how = plan(self.sizes(), query.high_mark, walks_an_index(query))
+        if how == "find":
             sql = (
                 f"{pk} = ANY(ARRAY(SELECT t.initiative_id "  # noqa: S608 (constants)
                 f"FROM {TOKEN_TABLE} AS t WHERE {where}))"
+            )
+            return sql, (*params, *pk_params)
+        if how == "walk":
+            sql = (
+                f"(SELECT {where} FROM {TOKEN_TABLE} AS t "  # noqa: S608 (constants)
+                f"WHERE t.initiative_id = {pk})"
             )
             return sql, (*params, *pk_params)
         sql = (

@@ -262,8 +262,8 @@ class InitiativeFilter(django_filters.FilterSet):
                 queryset = self.filters[name].filter(queryset, value)
         if not chosen:
             return queryset
-        size = lambda: self.__dict__.get("_size")  # noqa: E731 (read when compiled)
-        return queryset.filter(counting.HavingTokens(chosen, size))
+        sizes = lambda: self.__dict__.get("_sizes", counting.Sizes())  # noqa: E731
+        return queryset.filter(counting.HavingTokens(chosen, sizes))
 
     @property
     def qs(self):
@@ -380,8 +380,9 @@ class InitiativeFilter(django_filters.FilterSet):
         """Count every facet's values and the selection's total, keyed by raw
         key (see initiatives/facets.py); cached. On SQLite one query; on
         PostgreSQL at most two: the counts whose selection has at most one facet
-        and no search are read from the pair table, the others tallied from the
-        initiatives' tokens, once per distinct selection."""
+        and no search are read from the pair table (with the catalogue's size,
+        without a search), the others tallied from the initiatives' tokens,
+        once per distinct selection."""
         if "_raw_counts" in self.__dict__:
             return self._raw_counts
         self.is_valid()
@@ -404,15 +405,19 @@ class InitiativeFilter(django_filters.FilterSet):
                 read.append((kept, targets))
             else:
                 tallied.append((kept, targets))
+        if not searching:  # the catalogue's size, as HavingTokens needs it
+            read.append(({}, [counting.TOTAL]))
+        answers = counting.read(using, read) if read else []
+        catalogue = answers.pop()[counting.TOTAL] if not searching else None
         within = self.searched() if searching else None
         counts = {}
-        for answer in (counting.read(using, read) if read else []) + (
+        for answer in answers + (
             counting.tally(using, tallied, within) if tallied else []
         ):
             counts.update(answer)
         self._raw_counts = counts
         if not searching:  # the facets' own selection, as HavingTokens needs it
-            self._size = counts[counting.TOTAL]
+            self._sizes = counting.Sizes(counts[counting.TOTAL], catalogue)
         return counts
 
     def known_total(self):
@@ -426,11 +431,13 @@ class InitiativeFilter(django_filters.FilterSet):
         if searching or connections[using].vendor != "postgresql":
             return None
         if counting.readable(using, chosen):
-            [counts] = counting.read(using, [(chosen, [counting.TOTAL])])
-            self._size = counts[counting.TOTAL]
+            requests = [(chosen, [counting.TOTAL]), ({}, [counting.TOTAL])]
+            selection, catalogue = counting.read(using, requests)
+            sizes = counting.Sizes(selection[counting.TOTAL], catalogue[counting.TOTAL])
         else:
-            self._size = counting.counted(using, chosen)
-        return self._size
+            sizes = counting.counted(using, chosen)
+        self._sizes = sizes
+        return sizes.selection
 
     def total_count(self):
         """The number of published initiatives of the selection."""

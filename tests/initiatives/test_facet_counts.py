@@ -215,3 +215,64 @@ def test_a_counted_narrow_selection_is_found_by_its_tokens_first(monkeypatch):
     monkeypatch.setattr(facets, "NARROW", total - 1)
     assert "EXISTS" in str(filterset.qs.query)
     assert len(filterset.qs.all()) == total
+
+
+def test_a_page_walks_its_index_when_that_costs_less_than_finding():
+    sizes = facets.Sizes
+    # 40 000 of 1 000 000, page 1: about 500 probes against 40 000 lookups.
+    assert facets.plan(sizes(40_000, 1_000_000), 20, walkable=True) == "walk"
+    # The same page 100 deep: 50 000 probes, more than finding.
+    assert facets.plan(sizes(40_000, 1_000_000), 2_000, walkable=True) == "find"
+    # A narrow selection, or one whose order no index gives: found.
+    assert facets.plan(sizes(900, 1_000_000), 20, walkable=True) == "find"
+    assert facets.plan(sizes(900, 1_000_000), 20, walkable=False) == "find"
+    # Uncounted, or too wide to find without knowing the catalogue: the planner's.
+    assert facets.plan(sizes(), 20, walkable=True) == "planner"
+    assert facets.plan(sizes(40_000, None), 20, walkable=True) == "planner"
+    assert facets.plan(sizes(40_000, 1_000_000), 20, walkable=False) == "planner"
+
+
+@pytest.mark.parametrize(
+    "order, walkable",
+    [
+        (("title", "pk"), True),
+        (("-published_at", "-pk"), True),
+        (("title",), True),
+        (("collectivity__department__code", "title", "pk"), False),
+        (("-title", "pk"), False),
+        ((), False),
+    ],
+)
+def test_which_orders_an_index_gives(order, walkable):
+    query = Initiative.objects.order_by(*order).query
+    assert facets.walks_an_index(query) == walkable
+
+
+@postgresql_only
+@pytest.mark.parametrize("sort", ["title", "newest"])
+def test_every_plan_gives_the_same_pages(sort):
+    data = QueryDict(f"region=32&kind=commune&sort={sort}")
+    filterset = InitiativeFilter(data, queryset=Initiative.objects.published())
+    total = filterset.total_count()
+    assert total > 6  # two pages of 4, the second partial
+    forms = {
+        "walk": "(SELECT t.tokens &&",
+        "find": "= ANY(ARRAY(",
+        "planner": "EXISTS (",
+    }
+    # Sizes that make each plan the chosen one for pages of 4 (1: walk).
+    forced = {
+        "walk": facets.Sizes(total, 1),
+        "find": facets.Sizes(total, None),
+        "planner": facets.Sizes(),
+    }
+    pages = {}
+    for how, sizes in forced.items():
+        filterset._sizes = sizes
+        ids = filterset.qs.values_list("pk", flat=True)
+        sql = str(ids[4:8].query)
+        assert forms[how] in sql, how
+        assert all(form not in sql for name, form in forms.items() if name != how)
+        pages[how] = [list(ids[:4]), list(ids[4:8])]
+    assert pages["walk"] == pages["find"] == pages["planner"]
+    assert len(pages["walk"][0]) == 4 and 0 < len(pages["walk"][1]) <= 4
