@@ -13,11 +13,12 @@ import math
 
 from django.conf import settings
 from django.core.cache import caches
-from django.urls import reverse
 from django.utils.connection import ConnectionProxy
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+
+from portal.reverse import cached_reverse
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def draw_map(
         return format_html(
             '<a href="{}" tabindex="-1"><title>{}</title>'
             '<path class="c{}" d="{}"/></a>',
-            reverse("initiatives:department_detail", args=[code]),
+            cached_reverse("initiatives:department_detail", code),
             _title(names.get(code, code), code, count),
             _bucket_index(count, classes),
             path,

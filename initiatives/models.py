@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from portal.reverse import cached_reverse
+
 from .search import fold, search_stems
 
 LABEL_MAX = 5
@@ -31,7 +33,7 @@ class Region(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("initiatives:list") + f"?region={self.code}"
+        return cached_reverse("initiatives:list") + f"?region={self.code}"
 
 
 class DepartmentQuerySet(models.QuerySet):
@@ -70,7 +72,7 @@ class Department(models.Model):
         return f"{self.name} ({self.code})"
 
     def get_absolute_url(self):
-        return reverse("initiatives:department_detail", args=[self.code])
+        return cached_reverse("initiatives:department_detail", self.code)
 
 
 class CollectivityKind(models.TextChoices):
@@ -231,7 +233,7 @@ class Category(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("initiatives:list") + f"?category={self.slug}"
+        return cached_reverse("initiatives:list") + f"?category={self.slug}"
 
 
 class ThemeQuerySet(models.QuerySet):
@@ -260,7 +262,7 @@ class Theme(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("initiatives:theme_detail", args=[self.slug])
+        return cached_reverse("initiatives:theme_detail", self.slug)
 
 
 class InitiativeStatus(models.TextChoices):

@@ -1,8 +1,8 @@
 from django.db import models
 from django.db.models import Count, Q
-from django.urls import reverse
 
 from initiatives.models import Initiative
+from portal.reverse import cached_reverse
 
 
 class VigilancePointQuerySet(models.QuerySet):
@@ -37,4 +37,4 @@ class VigilancePoint(models.Model):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("vigilance:detail", args=[self.slug])
+        return cached_reverse("vigilance:detail", self.slug)
