@@ -27,27 +27,27 @@ PERIODS = ["lockdown1", "lockdown2", "lockdown3", "lockdowns", "crisis", "unknow
 OUTCOMES = ["continued", "permanent", "stopped", "unknown"]
 EPOCH = datetime.datetime(2020, 3, 1, tzinfo=datetime.UTC)
 
-SERVICES = [
-    "plateforme de télétravail",
-    "marché de producteurs en ligne",
-    "guichet numérique",
-    "permanence téléphonique",
-    "carte des commerces ouverts",
-    "click and collect des commerçants",
-    "prêt d'ordinateurs portables",
-    "conseil municipal retransmis en direct",
-    "application de covoiturage solidaire",
-    "visites virtuelles du musée",
-    "ateliers d'inclusion numérique",
-    "cours de soutien scolaire en visioconférence",
-    "réseau d'entraide entre voisins",
-    "lettre d'information par SMS",
-    "prise de rendez-vous en ligne",
-    "médiathèque numérique",
-    "espace de coworking municipal",
-    "consultation citoyenne en ligne",
-    "téléconsultation médicale",
-    "portail des associations",
+SERVICES = [  # with their article: "la commune a mis en place une plateforme…"
+    "une plateforme de télétravail",
+    "un marché de producteurs en ligne",
+    "un guichet numérique",
+    "une permanence téléphonique",
+    "une carte des commerces ouverts",
+    "un click and collect des commerçants",
+    "un prêt d'ordinateurs portables",
+    "une retransmission en direct du conseil municipal",
+    "une application de covoiturage solidaire",
+    "une visite virtuelle du musée",
+    "un atelier d'inclusion numérique",
+    "un soutien scolaire en visioconférence",
+    "un réseau d'entraide entre voisins",
+    "une lettre d'information par SMS",
+    "une prise de rendez-vous en ligne",
+    "une médiathèque numérique",
+    "un espace de coworking municipal",
+    "une consultation citoyenne en ligne",
+    "un service de téléconsultation médicale",
+    "un portail des associations",
 ]
 AUDIENCES = [
     "les aînés isolés",
@@ -61,7 +61,7 @@ AUDIENCES = [
     "les personnes fragiles",
     "tous les habitants",
 ]
-VERBS = ["Lancement d'un", "Mise en place d'un", "Création d'un", "Ouverture d'un"]
+VERBS = ["Lancement", "Mise en place", "Création", "Ouverture"]
 SENTENCES = [
     "Dès le premier confinement, la commune a mis en place {service} pour {audience}.",
     "Le service a été conçu en quelques jours avec les agents du service "
@@ -136,6 +136,19 @@ def pick_places(references: dict, size: int, rng: random.Random) -> list[tuple]:
     return chosen
 
 
+def where(place: tuple) -> str:
+    """Say where an initiative took place, as a title ends: "à Lyon", "au
+    Havre", "aux Mureaux", or the intercommunality's name in brackets."""
+    name, kind = place[1], place[4]
+    if kind != "commune":
+        return f"({name})"
+    if name.startswith("Le "):
+        return f"au {name[3:]}"
+    if name.startswith("Les "):
+        return f"aux {name[4:]}"
+    return f"à {name}"
+
+
 def description(rng: random.Random, service: str, audience: str) -> str:
     count = rng.randint(4, 11)
     sentences = rng.sample(SENTENCES, count)
@@ -154,7 +167,8 @@ def rows(start: int, stop: int, places: list[tuple], references: dict):
     for number in range(start, stop):
         place = places[number]
         service, audience = rng.choice(SERVICES), rng.choice(AUDIENCES)
-        title = f"{rng.choice(VERBS)} {service} pour {audience} à {place[1]}"[:200]
+        title = f"{rng.choice(VERBS)} d'{service} pour {audience} {where(place)}"
+        title = title[:200]
         summary = (
             f"{place[1]} a proposé {service} pour {audience} pendant la crise "
             "sanitaire."
