@@ -18,7 +18,7 @@ for candidate in python3.13 python3.12 \
 done
 endef
 
-.PHONY: install run serve test lint migrate seed lock clean audit load bench backup restore
+.PHONY: install run serve test lint chromium migrate seed lock clean audit load bench backup restore
 
 install: $(VENV)/.installed
 
@@ -45,11 +45,14 @@ migrate: install
 seed: migrate
 	DEBUG=1 $(PY) manage.py load_seed
 
+# The task worker (mails…) runs beside the web server, and stops with it.
 run: seed
+	DEBUG=1 $(PY) manage.py task_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The production profile on http://127.0.0.1:8000: PostgreSQL, DEBUG off, gunicorn,
-# collected static files; plain http here, so HTTPS=0. A secret key is generated
+# The production profile on http://127.0.0.1:8000: PostgreSQL, DEBUG off, gunicorn
+# and the task worker, collected static files; plain http here, so HTTPS=0. A secret key is generated
 # once into .secret_key (git-ignored) unless SECRET_KEY is given.
 serve: export DEBUG := 0
 serve: export HTTPS := 0
@@ -61,6 +64,8 @@ serve: install .secret_key
 	$(PY) manage.py createcachetable
 	$(PY) manage.py load_seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(PY) manage.py task_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT; \
 	$(BIN)/gunicorn --config portal/gunicorn_conf.py --bind $(HOST):$(PORT) portal.wsgi
 
 .secret_key:
@@ -70,9 +75,25 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 
-test: lint
+test: lint chromium
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium: installed here when make runs as
+# root with apt-get, otherwise make says how.
+CHROMIUM ?= /usr/bin/chromium
+APT_GET ?= apt-get
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null; then \
+	    echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+	    $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Error: the browser tests need Chromium at $(CHROMIUM)." >&2; \
+	    echo "Install it (Debian/Ubuntu: 'sudo apt-get install chromium'), then run make test again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 # Security audit of the code and dependencies; needs the network for two of its
 # checks, so it is not part of `make test`. Exit 2 means incomplete, not passed.

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -7,8 +8,20 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import SIMPLE_HISTORY_REVERSE_ATTR_NAME
 
-from .models import Category, Collectivity, Department, Initiative, Region, Theme
+from core.images import ImageContent, SafeImageField, sanitize_field
+
+from .models import (
+    LINKS,
+    Category,
+    Collectivity,
+    Department,
+    Initiative,
+    Region,
+    Theme,
+    delete_file_on_commit,
+)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
@@ -57,6 +70,50 @@ class PreviewMixin:
             f"admin:{opts.app_label}_{opts.model_name}_preview", args=[initiative.pk]
         )
         return format_html('<a href="{}">Aperçu</a>', url)
+
+
+class InitiativeForm(forms.ModelForm):
+    """The staff's form: an uploaded image goes through the same intake as the
+    public's (checked, re-encoded, sized); a version restored from the history
+    brings its themes and vigilance points back."""
+
+    image = SafeImageField(label="image", required=False)
+
+    def __init__(self, *args, instance=None, **kwargs):
+        version = getattr(instance, SIMPLE_HISTORY_REVERSE_ATTR_NAME, None)
+        if version is not None and "initial" not in kwargs:
+            kwargs["initial"] = linked_at(version)
+        super().__init__(*args, instance=instance, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        sanitize_field(self)
+        image = cleaned.get("image")
+        if isinstance(image, ImageContent):
+            self.instance.image_width, self.instance.image_height = (
+                image.width,
+                image.height,
+            )
+        elif image is False:  # "Effacer" ticked
+            self.instance.image_width = self.instance.image_height = None
+        return cleaned
+
+    def save(self, commit=True):
+        replaced = self.initial.get("image")
+        if "image" in self.changed_data and replaced:
+            delete_file_on_commit(replaced.storage, replaced.name)
+        return super().save(commit)
+
+
+def linked_at(version):
+    """The themes and vigilance points a historical version held."""
+    return {
+        field: [
+            getattr(row, Initiative._meta.get_field(field).m2m_reverse_field_name())
+            for row in getattr(version, field).all()
+        ]
+        for field in LINKS
+    }
 
 
 @admin.register(Region)
@@ -116,6 +173,7 @@ class DepartmentFilter(admin.SimpleListFilter):
 
 @admin.register(Initiative)
 class InitiativeAdmin(PreviewMixin, HistoryAdmin):
+    form = InitiativeForm
     list_display = [
         "title",
         "collectivity",

@@ -4,6 +4,8 @@ DCAT catalogue that lets a national portal harvest them."""
 import contextlib
 import datetime
 import json
+from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 from django.db import connections, transaction
@@ -23,6 +25,12 @@ ATTRIBUTION = (
     "(d'après Villes Internet et Villes de France, 2021 ; géographie INSEE et DGCL)"
 )
 PUBLISHER = "Villes Internet"
+FORMULA_NOTE = (
+    "Protection des tableurs : dans les CSV, un texte qui commence par « = », "
+    "« + », « - », « @ », une tabulation ou un retour chariot est précédé d'une "
+    "apostrophe (« '=1+1 »), pour qu'aucun tableur ne l'exécute comme une "
+    "formule ; le JSON et l'API donnent le texte tel quel."
+)
 encode_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps, reused
 CHUNK_ROWS = 2000  # rows per database fetch and per write to the response
 
@@ -86,23 +94,36 @@ def csv_lines(rows: list[tuple]) -> str:
 
 
 def csv_chunks(columns: list[Column], queryset: QuerySet, base: str):
-    yield csv_lines([[column.name for column in columns]])
+    """The CSV's header, then its rows; the first chunk holds the first rows
+    (see primed)."""
+    head = csv_lines([[column.name for column in columns]])
     with reading(queryset.db):
         for chunk in rows(queryset, columns, base, CSV_CELLS, CHUNK_ROWS):
-            yield csv_lines(chunk)
+            yield head + csv_lines(chunk)
+            head = ""
+    if head:  # no row
+        yield head
 
 
 def json_chunks(columns: list[Column], queryset: QuerySet, base: str):
+    """A JSON array, its first chunk holding the first rows (see primed)."""
     names = [column.name for column in columns]
-    yield "["
-    separator = "\n"
+    separator = "[\n"
     with reading(queryset.db):
         for chunk in rows(queryset, columns, base, JSON_CELLS, CHUNK_ROWS):
             yield separator + ",\n".join(
                 encode_json(dict(zip(names, row, strict=True))) for row in chunk
             )
             separator = ",\n"
-    yield "\n]\n"
+    yield "[\n]\n" if separator == "[\n" else "\n]\n"
+
+
+def primed(chunks: Iterator[str]) -> Iterator[str]:
+    """Produce the first chunk now, before the response starts: a database
+    that does not answer fails the request (503, portal.views.server_error)
+    instead of breaking off a download that answered 200."""
+    first = next(chunks, None)
+    return chain([] if first is None else [first], chunks)
 
 
 def attachment(response: StreamingHttpResponse, filename: str):
@@ -113,7 +134,8 @@ def attachment(response: StreamingHttpResponse, filename: str):
 def csv_response(filename: str, columns: list[Column], queryset, base: str):
     """Stream a CSV file: UTF-8, comma-separated, with a header row."""
     response = StreamingHttpResponse(
-        csv_chunks(columns, queryset, base), content_type="text/csv; charset=utf-8"
+        primed(csv_chunks(columns, queryset, base)),
+        content_type="text/csv; charset=utf-8",
     )
     return attachment(response, filename)
 
@@ -121,7 +143,7 @@ def csv_response(filename: str, columns: list[Column], queryset, base: str):
 def json_response(filename: str, columns: list[Column], queryset, base: str):
     """Stream a JSON array of objects with the CSV's keys."""
     response = StreamingHttpResponse(
-        json_chunks(columns, queryset, base),
+        primed(json_chunks(columns, queryset, base)),
         content_type="application/json; charset=utf-8",
     )
     return attachment(response, filename)
@@ -134,7 +156,7 @@ def table_schema(name: str, columns: list[Column], base: str) -> dict[str, Any]:
         "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
         "name": f"portail-initiatives-{name}",
         "title": dataset["title"],
-        "description": dataset["description"],
+        "description": f"{dataset['description']} {FORMULA_NOTE}",
         "countryCode": "FR",
         "homepage": base + reverse("initiatives:data"),
         "path": base + reverse(dataset["schema"]),
@@ -171,6 +193,8 @@ def readme(datasets: dict[str, list[Column]], base: str) -> str:
         "",
         "Fichiers CSV en UTF-8, séparateur virgule, ligne d'en-tête, dates ISO 8601, "
         "codes INSEE et SIREN en texte ; listes séparées par « | ».",
+        "",
+        FORMULA_NOTE,
     ]
     for name, columns in datasets.items():
         dataset = DATASETS[name]

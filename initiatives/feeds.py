@@ -2,6 +2,8 @@ from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 
+from core.validators import strip_control_characters
+
 from .filters import InitiativeFilter
 from .models import Initiative
 
@@ -33,11 +35,13 @@ class InitiativeFeed(Feed):
             return Initiative.objects.none()
         return filterset.qs.order_by("-published_at", "-pk")[:FEED_SIZE]
 
+    # Forms refuse control characters; rows written before, or by SQL, are
+    # cleaned here: XML cannot carry them, and one would break the feed.
     def item_title(self, item):
-        return f"{item.title} ({item.collectivity.name})"
+        return strip_control_characters(f"{item.title} ({item.collectivity.name})")
 
     def item_description(self, item):
-        return item.summary
+        return strip_control_characters(item.summary)
 
     def item_pubdate(self, item):
         return item.published_at
@@ -46,7 +50,7 @@ class InitiativeFeed(Feed):
         return item.updated_at
 
     def item_author_name(self, item):
-        return item.collectivity.name
+        return strip_control_characters(item.collectivity.name)
 
     def item_categories(self, item):
-        return [theme.name for theme in item.themes.all()]
+        return [strip_control_characters(theme.name) for theme in item.themes.all()]

@@ -1,9 +1,10 @@
+import logging
 from difflib import SequenceMatcher
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connections, models
+from django.db import connections, models, transaction
 from django.db.models import Case, Count, Exists, F, Func, OuterRef, Q, Value, When
 from django.db.models.functions import Concat
 from django.db.models.lookups import Contains
@@ -11,18 +12,25 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.validators import no_control_characters
 from portal.reverse import cached_reverse
 
 from .search import fold, search_stems
 
+logger = logging.getLogger("initiatives")
+
 LABEL_MAX = 5
 # Fields whose changes the public changelog does not mention.
 PRIVATE_HISTORY_FIELDS = {"updated_at", "published_at", "status", "source_note"}
+# Many-to-many fields whose versions the history keeps.
+LINKS = ["themes", "vigilance_points"]
 
 
 class Region(models.Model):
-    code = models.CharField("code INSEE", max_length=3, unique=True)
-    name = models.CharField("nom", max_length=100)
+    code = models.CharField(
+        "code INSEE", max_length=3, unique=True, validators=[no_control_characters]
+    )
+    name = models.CharField("nom", max_length=100, validators=[no_control_characters])
 
     class Meta:
         ordering = ["name"]
@@ -51,9 +59,13 @@ class DepartmentQuerySet(models.QuerySet):
 
 class Department(models.Model):
     code = models.CharField(
-        "code INSEE", max_length=3, unique=True, help_text="Par exemple 13, 2A ou 971."
+        "code INSEE",
+        max_length=3,
+        unique=True,
+        help_text="Par exemple 13, 2A ou 971.",
+        validators=[no_control_characters],
     )
-    name = models.CharField("nom", max_length=100)
+    name = models.CharField("nom", max_length=100, validators=[no_control_characters])
     region = models.ForeignKey(
         Region,
         models.PROTECT,
@@ -126,7 +138,9 @@ class CollectivityQuerySet(models.QuerySet):
 class Collectivity(models.Model):
     Kind = CollectivityKind
 
-    name = models.CharField("nom officiel", max_length=200)
+    name = models.CharField(
+        "nom officiel", max_length=200, validators=[no_control_characters]
+    )
     slug = models.SlugField("identifiant d'URL", max_length=220, unique=True)
     kind = models.CharField("nature", max_length=10, choices=Kind)
     code = models.CharField(
@@ -135,8 +149,11 @@ class Collectivity(models.Model):
         unique=True,
         help_text="Code INSEE pour une commune (5 caractères), SIREN pour une "
         "intercommunalité (9 chiffres).",
+        validators=[no_control_characters],
     )
-    siren = models.CharField("SIREN", max_length=9, blank=True)
+    siren = models.CharField(
+        "SIREN", max_length=9, blank=True, validators=[no_control_characters]
+    )
     department = models.ForeignKey(
         Department,
         models.PROTECT,
@@ -147,7 +164,11 @@ class Collectivity(models.Model):
     )
     population = models.PositiveIntegerField("population", null=True, blank=True)
     postcodes = models.CharField(
-        "codes postaux", max_length=200, blank=True, help_text="Séparés par un espace."
+        "codes postaux",
+        max_length=200,
+        blank=True,
+        help_text="Séparés par un espace.",
+        validators=[no_control_characters],
     )
     members = models.ManyToManyField(
         "self",
@@ -170,7 +191,9 @@ class Collectivity(models.Model):
         blank=True,
         validators=[MinValueValidator(1999), MaxValueValidator(2100)],
     )
-    website = models.URLField("site internet", blank=True)
+    website = models.URLField(
+        "site internet", blank=True, validators=[no_control_characters]
+    )
 
     objects = CollectivityQuerySet.as_manager()
     history = HistoricalRecords(verbose_name="historique de la collectivité")
@@ -219,9 +242,13 @@ class Collectivity(models.Model):
 
 
 class Category(models.Model):
-    name = models.CharField("nom", max_length=150, unique=True)
+    name = models.CharField(
+        "nom", max_length=150, unique=True, validators=[no_control_characters]
+    )
     slug = models.SlugField(unique=True)
-    description = models.TextField("description", blank=True)
+    description = models.TextField(
+        "description", blank=True, validators=[no_control_characters]
+    )
     order = models.PositiveSmallIntegerField("ordre", default=0)
 
     class Meta:
@@ -246,9 +273,13 @@ class ThemeQuerySet(models.QuerySet):
 
 
 class Theme(models.Model):
-    name = models.CharField("nom", max_length=150, unique=True)
+    name = models.CharField(
+        "nom", max_length=150, unique=True, validators=[no_control_characters]
+    )
     slug = models.SlugField(unique=True)
-    summary = models.TextField("présentation", blank=True)
+    summary = models.TextField(
+        "présentation", blank=True, validators=[no_control_characters]
+    )
     order = models.PositiveSmallIntegerField("ordre", default=0)
 
     objects = ThemeQuerySet.as_manager()
@@ -286,6 +317,11 @@ class InitiativeOutcome(models.TextChoices):
     PERMANENT = "permanent", "pérennisée"
     STOPPED = "stopped", "arrêtée"
     UNKNOWN = "unknown", "non connu"
+
+
+def delete_file_on_commit(storage, name):
+    """Delete a stored file once the current transaction commits."""
+    transaction.on_commit(lambda: storage.delete(name), robust=True)
 
 
 def postgres_query(query):
@@ -456,7 +492,9 @@ class Initiative(models.Model):
     Period = InitiativePeriod
     Outcome = InitiativeOutcome
 
-    title = models.CharField("titre", max_length=200)
+    title = models.CharField(
+        "titre", max_length=200, validators=[no_control_characters]
+    )
     slug = models.SlugField("identifiant d'URL", max_length=220, unique=True)
     collectivity = models.ForeignKey(
         Collectivity,
@@ -494,22 +532,36 @@ class Initiative(models.Model):
         "résumé",
         max_length=300,
         help_text="Une ou deux phrases, 300 caractères au plus.",
+        validators=[no_control_characters],
     )
-    description = models.TextField("description", max_length=10000)
+    description = models.TextField(
+        "description", max_length=10000, validators=[no_control_characters]
+    )
     results = models.TextField(
         "résultats et chiffres",
         blank=True,
         max_length=2000,
         help_text="Les chiffres donnés par la source, par exemple « 230 commandes "
         "auprès de 11 producteurs ».",
+        validators=[no_control_characters],
     )
-    website = models.URLField("site internet", blank=True)
+    website = models.URLField(
+        "site internet", blank=True, validators=[no_control_characters]
+    )
     image = models.ImageField("image", upload_to="initiatives/", blank=True)
+    # Stored with the row: a page or the API never reads the file to size it.
+    image_width = models.PositiveIntegerField(
+        "largeur de l'image", null=True, blank=True, editable=False
+    )
+    image_height = models.PositiveIntegerField(
+        "hauteur de l'image", null=True, blank=True, editable=False
+    )
     image_alt = models.CharField(
         "texte alternatif de l'image",
         max_length=250,
         blank=True,
         help_text="Obligatoire si une image est jointe : décrit ce qu'elle montre.",
+        validators=[no_control_characters],
     )
     period = models.CharField(
         "période",
@@ -539,6 +591,7 @@ class Initiative(models.Model):
         "source",
         blank=True,
         help_text="D'où vient l'information (publication, page, réponse à l'enquête).",
+        validators=[no_control_characters],
     )
     published_at = models.DateTimeField("publiée le", null=True, blank=True)
     # Maintained by PostgreSQL triggers (migration 0003): title, collectivity name,
@@ -548,8 +601,12 @@ class Initiative(models.Model):
     updated_at = models.DateTimeField("mise à jour le", auto_now=True)
 
     objects = InitiativeQuerySet.as_manager()
+    # Themes and vigilance points are kept in each version too: a deleted
+    # initiative restored from its history gets them back.
     history = HistoricalRecords(
-        excluded_fields=["search_vector"], verbose_name="historique de l'initiative"
+        excluded_fields=["search_vector"],
+        m2m_fields=[themes, vigilance_points],
+        verbose_name="historique de l'initiative",
     )
 
     class Meta:
@@ -616,6 +673,32 @@ class Initiative(models.Model):
     def is_published(self):
         return self.status == self.Status.PUBLISHED
 
+    def attach_image(self, content):
+        """Take a re-encoded image (core.images.ImageContent) and its size."""
+        self.image = content
+        self.image_width, self.image_height = content.width, content.height
+
+    def forget_image(self):
+        """Drop the image; its file is deleted once the transaction commits
+        (a rolled-back change keeps it). Call save() afterwards."""
+        if self.image.name:
+            delete_file_on_commit(self.image.storage, self.image.name)
+        self.image, self.image_alt = "", ""
+        self.image_width = self.image_height = None
+
+    @property
+    def shown_image(self):
+        """The image if its file is there; a missing file is logged and the
+        page shows no image rather than failing (one check of the storage)."""
+        if not self.image.name:
+            return None
+        if not self.image.storage.exists(self.image.name):
+            logger.warning(
+                "image file missing for initiative %s: %s", self.pk, self.image.name
+            )
+            return None
+        return self.image
+
     def public_changelog(self, limit=5):
         """List the latest changes as the public may see them: when, and which
         fields changed (never who). One query."""
@@ -625,7 +708,9 @@ class Initiative(models.Model):
             if older is None:
                 entries.append((newer.history_date, "création de la fiche"))
                 continue
-            changes = newer.diff_against(older).changed_fields
+            # Fields of the row only: the links' versions would cost two
+            # queries per entry.
+            changes = newer.diff_against(older, excluded_fields=LINKS).changed_fields
             labels = sorted(
                 str(self._meta.get_field(name).verbose_name)
                 for name in changes

@@ -157,8 +157,8 @@ class VigilancePointRefSerializer(serializers.Serializer):
 class ImageSerializer(serializers.Serializer):
     url = serializers.URLField(help_text="Adresse de l'image.")
     alt = serializers.CharField(help_text="Texte alternatif.")
-    width = serializers.IntegerField(help_text="Largeur en pixels.")
-    height = serializers.IntegerField(help_text="Hauteur en pixels.")
+    width = serializers.IntegerField(help_text="Largeur en pixels.", allow_null=True)
+    height = serializers.IntegerField(help_text="Hauteur en pixels.", allow_null=True)
 
 
 class InitiativeSerializer(serializers.ModelSerializer):
@@ -227,8 +227,8 @@ class InitiativeSerializer(serializers.ModelSerializer):
         return {
             "url": request.build_absolute_uri(url) if request else url,
             "alt": initiative.image_alt,
-            "width": initiative.image.width,
-            "height": initiative.image.height,
+            "width": initiative.image_width,
+            "height": initiative.image_height,
         }
 
 
@@ -273,10 +273,25 @@ def iso_format(value):
     return None if value is None else value.isoformat()
 
 
+# A text cell starting with one of these is a formula to a spreadsheet
+# (=HYPERLINK(…), +, -, @, or a tab or carriage return before one): the CSV
+# writes it after an apostrophe, which spreadsheets read as "this is text".
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_GUARD = "'"
+
+
+def spreadsheet_safe(text):
+    """Write a text cell so that no spreadsheet runs it as a formula."""
+    if text and text.startswith(FORMULA_STARTS):
+        return FORMULA_GUARD + text
+    return text
+
+
 # How each type of column is written, beyond what the csv and json modules do
 # themselves (None is an empty CSV cell, a JSON null). CSV: ISO 8601 dates,
-# true/false, lists joined with LIST_SEPARATOR.
+# true/false, lists joined with LIST_SEPARATOR, text safe from spreadsheets.
 CSV_CELLS = {
+    "string": spreadsheet_safe,
     "boolean": {True: "true", False: "false"}.get,
     "date": iso_format,
     "datetime": iso_format,

@@ -1,14 +1,15 @@
 """Staff accounts: the admin's login form with a second factor, enrolment, the user
-admin that keeps superuser status out of staff's reach, and a system check.
+and group admins that keep rights out of staff's reach, the superuser-only admins
+of second factors and lockouts, and a system check.
 
-Brute-force lockout is django-axes' (settings `AXES_*`); `client_ip` tells it who the
-client is behind a reverse proxy.
+Brute-force lockout is django-axes' (settings `AXES_*`); `core.clients.client_ip`
+tells it who the client is behind a reverse proxy.
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, transaction
@@ -19,20 +20,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 BACKUP_CODE_COUNT = 10
 # Backup codes are eight characters: a six-digit code can only be the app's.
 TOTP_DIGITS = 6
-
-
-def client_ip(request) -> str | None:
-    """Return the client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT
-    proxies the address the outermost one saw, the only one a client can't forge."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [
-        address.strip()
-        for address in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if address.strip()
-    ]
-    if count and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR")
 
 
 class OTPLoginForm(OTPAdminAuthenticationForm):
@@ -52,20 +39,24 @@ class OTPLoginForm(OTPAdminAuthenticationForm):
     otp_device = None
     otp_challenge = None
 
-    otp_error_messages = {
-        **OTPAdminAuthenticationForm.otp_error_messages,
-        "token_required": "Saisissez le code à usage unique.",
-        "invalid_token": "Ce code est incorrect ou a déjà servi.",
-        "device_required": (
-            "Aucun second facteur de ce type n'est enregistré pour ce compte : "
-            "demandez à un administrateur de vous en créer un."
+    # One answer to every refused login: a right password with a wrong or
+    # missing code must not read differently from a wrong password.
+    error_messages = {
+        **OTPAdminAuthenticationForm.error_messages,
+        "invalid_login": (
+            "Identifiant, mot de passe ou code à usage unique incorrect (un "
+            "code ne sert qu'une fois). Vérifiez les trois champs, les "
+            "majuscules comprises, puis réessayez."
         ),
-        "n_failed_attempts": (
-            "Trop de codes incorrects (%(failure_count)d) : la vérification est "
-            "suspendue quelques instants, réessayez ensuite."
-        ),
-        "verification_not_allowed": "La vérification des codes est suspendue.",
     }
+
+    def clean_otp(self, user):
+        try:
+            super().clean_otp(user)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"], code="invalid_login"
+            ) from error
 
     def clean_otp_token(self):
         return "".join(self.cleaned_data["otp_token"].split()).lower()
@@ -106,6 +97,41 @@ def enrol_totp(user) -> tuple[TOTPDevice, list[str]]:
     return device, codes
 
 
+class SuperuserOnlyAdmin:
+    """An admin that only superusers see or use: second-factor devices and
+    backup codes (reading them is logging in as their owner), lockout records
+    (deleting them lifts the brute-force protection)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
+
+
+class PortalGroupAdmin(GroupAdmin):
+    """Groups and their permissions: staff may read them, only a superuser
+    creates, changes or deletes one (a group's permissions are its members')."""
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 class PortalUserAdmin(UserAdmin):
     """Django's user admin, where only a superuser grants rights: others see
     superuser status, groups and permissions read-only and can't edit a superuser."""
@@ -141,11 +167,32 @@ class PortalUserAdmin(UserAdmin):
         super().save_model(request, obj, form, change)
 
 
-def replace_user_admin(site) -> None:
-    """Swap django.contrib.auth's user admin for ours, once admin modules are loaded."""
-    user_model = get_user_model()
-    site.unregister(user_model)
-    site.register(user_model, PortalUserAdmin)
+# Models whose admin only superusers may open, by "app_label.model".
+SUPERUSER_ONLY = [
+    "otp_totp.totpdevice",
+    "otp_static.staticdevice",
+    "axes.accessattempt",
+    "axes.accesslog",
+    "axes.accessfailurelog",
+]
+
+
+def secure_admin(site) -> None:
+    """Once admin modules are loaded, swap django.contrib.auth's user and group
+    admins for ours, and keep the SUPERUSER_ONLY models to superusers."""
+    site.unregister(get_user_model())
+    site.register(get_user_model(), PortalUserAdmin)
+    site.unregister(Group)
+    site.register(Group, PortalGroupAdmin)
+    for model, model_admin in list(site._registry.items()):
+        if model._meta.label_lower in SUPERUSER_ONLY:
+            site.unregister(model)
+            restricted = type(
+                f"SuperuserOnly{type(model_admin).__name__}",
+                (SuperuserOnlyAdmin, type(model_admin)),
+                {},
+            )
+            site.register(model, restricted)
 
 
 @checks.register(checks.Tags.security, checks.Tags.database)

@@ -34,16 +34,21 @@ class PortalAdminSite(OTPAdminSite):
         return urls + super().get_urls()
 
     def index(self, request, extra_context=None):
+        from core.models import Mail
         from initiatives.models import Initiative
 
         pending = Initiative.objects.filter(status=Initiative.Status.SUBMITTED)
         data_quality_url = None
         if request.user.has_perm("initiatives.view_initiative"):
             data_quality_url = reverse("admin:data_quality", current_app=self.name)
+        failed_mail_count = None
+        if request.user.has_perm("core.view_mail"):
+            failed_mail_count = Mail.objects.filter(status=Mail.Status.FAILED).count()
         extra_context = {
             **(extra_context or {}),
             "pending_count": pending.count(),
             "data_quality_url": data_quality_url,
+            "failed_mail_count": failed_mail_count,
         }
         return super().index(request, extra_context)
 

@@ -6,13 +6,10 @@ class PortalAdminConfig(AdminConfig):
 
     def ready(self):
         super().ready()
-        from . import logs
-
-        logs.connect_signals()
         from . import page_cache  # also registers the page cache's system check
 
         page_cache.connect_signals()
         from . import accounts  # also registers the staff accounts' system check
 
-        accounts.replace_user_admin(self.module.site)
+        accounts.secure_admin(self.module.site)
         from . import checks  # noqa: F401 (registers the project's system checks)

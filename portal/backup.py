@@ -90,10 +90,19 @@ def sha256(path: Path) -> str:
 
 def backup(backup_dir: Path) -> Path:
     """Save the database and the media into a new timestamped folder of
-    `backup_dir`; return that folder."""
+    `backup_dir`, readable by its owner only (it holds second-factor keys,
+    sessions and contact data); return that folder."""
+    previous = os.umask(0o077)
+    try:
+        return write_backup(backup_dir)
+    finally:
+        os.umask(previous)
+
+
+def write_backup(backup_dir: Path) -> Path:
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
     folder = backup_dir / stamp
-    folder.mkdir(parents=True)
+    folder.mkdir(parents=True, mode=0o700)
     url = database_url()
     if is_postgres(url):
         target = folder / POSTGRES_DUMP

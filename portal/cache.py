@@ -65,3 +65,10 @@ class ResilientRedisCache(RedisCache):
     )
     delete_many = _or_fallback(None)(RedisCache.delete_many)
     clear = _or_fallback(False)(RedisCache.clear)
+
+    def ping(self):
+        """Tell whether Redis answers now (the health check)."""
+        try:
+            return bool(self._cache.get_client(write=True).ping())
+        except RedisError:
+            return False

@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "axes",
+    "django_tasks_db",
+    "core",
     "initiatives",
     "surveys",
     "vigilance",
@@ -53,7 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "portal.middleware.CrossOriginResourcePolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "portal.logs.RequestIdMiddleware",
+    "core.logs.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
@@ -100,6 +102,13 @@ TEMPLATES = [
             ],
         },
     },
+    {
+        # Plain-text mails (core/mail.py): nothing escaped, « L'appli & co ».
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates" / "email"],
+        "OPTIONS": {"autoescape": False},
+    },
 ]
 
 DATABASES = {
@@ -117,6 +126,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # An unreachable database host fails fast (libpq waits at least 2 s): the
+    # visitor gets the outage page instead of a request that hangs.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = int(
+        os.environ.get("DATABASE_CONNECT_TIMEOUT", "2")
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -152,7 +166,7 @@ AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 # Behind N reverse proxies, the client is the N-th address from the right of
 # X-Forwarded-For; with 0, REMOTE_ADDR, which a client cannot forge.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
-AXES_CLIENT_IP_CALLABLE = "portal.accounts.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.clients.client_ip"
 OTP_TOTP_ISSUER = "Portail des initiatives"
 
 LANGUAGE_CODE = "fr"
@@ -195,9 +209,15 @@ if os.environ.get("EMAIL_HOST"):
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
-# Submission mails leave from a background thread: a slow or failing mail
-# server never holds a visitor's request (the tests send them inline).
-MAIL_IN_BACKGROUND = os.environ.get("MAIL_IN_BACKGROUND", "1") == "1"
+# Every mail goes through the outbox (core/mail.py): written in the transaction
+# of what it is about, sent by the task worker (`manage.py task_worker`, which
+# `make serve` starts beside gunicorn), retried, never lost.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 DEFAULT_FROM_EMAIL = os.environ.get(
     "DEFAULT_FROM_EMAIL", "Portail des initiatives <ne-pas-repondre@localhost>"
 )
@@ -207,6 +227,8 @@ SUBMISSION_NOTIFY_EMAILS = env_list("STAFF_EMAILS") or [email for _, email in AD
 
 # The call for ideas' public form.
 SUBMISSIONS_PER_HOUR = int(os.environ.get("SUBMISSIONS_PER_HOUR", "10"))
+# Every POST of the form counts, valid or not: sending it costs an image decode.
+SUBMISSION_ATTEMPTS_PER_HOUR = int(os.environ.get("SUBMISSION_ATTEMPTS_PER_HOUR", "30"))
 SUBMISSION_MIN_SECONDS = int(os.environ.get("SUBMISSION_MIN_SECONDS", "3"))
 CONTACT_RETENTION_DAYS = int(os.environ.get("CONTACT_RETENTION_DAYS", str(3 * 365)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
@@ -224,7 +246,12 @@ if os.environ.get("REDIS_URL"):
         "LOCATION": os.environ["REDIS_URL"],
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
-    CACHES = {"default": redis_cache, "pages": {**redis_cache, "KEY_PREFIX": "pages"}}
+    CACHES = {
+        "default": redis_cache,
+        "pages": {**redis_cache, "KEY_PREFIX": "pages"},
+        # Rate-limit counters (core/ratelimit.py); without Redis, their own table.
+        "ratelimit": {**redis_cache, "KEY_PREFIX": "ratelimit"},
+    }
 else:
     CACHES = {
         "default": {
@@ -357,19 +384,19 @@ PERMISSIONS_POLICY = {
     ]
 }
 
-# Security events (portal.logs) go out as one JSON line each; the rest is
-# readable. Every line carries the request id. Server errors are mailed to
-# ADMIN_EMAILS in production.
+# Security events (core.logs) go out as one JSON line each; the rest is
+# readable. Every line carries the request id. Server errors are reported to
+# ADMIN_EMAILS in production, through the outbox and rate-limited.
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
-        "request": {"()": "portal.logs.RequestContextFilter"},
+        "request": {"()": "core.logs.RequestContextFilter"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
-        "json": {"()": "portal.logs.JsonFormatter"},
+        "json": {"()": "core.logs.JsonFormatter"},
         "readable": {
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
         },
@@ -386,7 +413,7 @@ LOGGING = {
             "formatter": "json",
         },
         "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
+            "class": "core.logs.AdminMailHandler",
             "filters": ["require_debug_false"],
             "level": "ERROR",
         },

@@ -10,6 +10,7 @@ from .api import router
 from .sitemaps import SITEMAPS
 
 handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"
 
 
 def page(template, **kwargs):

@@ -1,16 +1,23 @@
+import datetime
 import logging
+import sys
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
-from django.db import DatabaseError, connection
-from django.http import Http404, JsonResponse, QueryDict
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.templatetags.static import static as static_url
+from django.utils import timezone
 from django.utils.csp import CSP
 from django.views import defaults, static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
+from django_tasks_db.models import DBTaskResult, get_date_max
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from initiatives import maps
@@ -49,6 +56,30 @@ def home(request):
     return render(request, "home.html", context)
 
 
+# Seconds a client is asked to wait when the database is down.
+RETRY_AFTER = 30
+TASKS_LATE = datetime.timedelta(minutes=5)
+UNAVAILABLE = (
+    "Le portail est momentanément indisponible : sa base de données ne répond "
+    "pas. Réessayez dans quelques instants."
+)
+
+
+def server_error(request):
+    """Answer an unexpected error: 503 with Retry-After when the database does
+    not answer (an outage, not a bug: the page says so and no one is mailed),
+    else the site's 500 page. Neither reads the database."""
+    error = sys.exc_info()[1]
+    if isinstance(error, OperationalError | InterfaceError):
+        if request.path.startswith("/api/"):
+            response = JsonResponse({"detail": UNAVAILABLE}, status=503)
+        else:
+            response = HttpResponse(loader.render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
+    return defaults.server_error(request)
+
+
 def page_not_found(request, exception):
     """Answer API clients in JSON, everyone else with the site's 404 page."""
     if request.path.startswith("/api/"):
@@ -60,14 +91,50 @@ def page_not_found(request, exception):
 @require_safe
 @never_cache
 def healthz(request):
-    """Tell a load balancer whether this process can reach the database."""
+    """Tell a load balancer whether this process can serve, naming each
+    dependency's state: 503 when the database does not answer; "degraded" (200,
+    the pages still work) when the cache is down or the task worker is late."""
+    checks = {"database": database_state()}
+    if checks["database"] == "ok":
+        checks["tasks"] = tasks_state()
+    checks["cache"] = cache_state()
+    if checks["database"] != "ok":
+        status, code = "unavailable", 503
+    elif any(state != "ok" for state in checks.values()):
+        status, code = "degraded", 200
+    else:
+        status, code = "ok", 200
+    response = JsonResponse({"status": status, "checks": checks}, status=code)
+    if code == 503:
+        response["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def database_state():
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
-        logger.exception("health check: the database does not answer")
-        return JsonResponse({"status": "unavailable"}, status=503)
-    return JsonResponse({"status": "ok"})
+        logger.warning("health check: the database does not answer", exc_info=True)
+        return "unavailable"
+    return "ok"
+
+
+def cache_state():
+    """Ask Redis, when it is the cache (the database's own cache table is
+    covered by the database's check)."""
+    ping = getattr(cache, "ping", None)
+    return "ok" if ping is None or ping() else "unavailable"
+
+
+def tasks_state():
+    """ "late" when a background task (a mail…) has waited for the worker for
+    more than TASKS_LATE: the worker is stopped or overwhelmed."""
+    limit = timezone.now() - TASKS_LATE
+    waiting = DBTaskResult.objects.ready().filter(
+        Q(run_after__lt=limit) | Q(run_after=get_date_max(), enqueued_at__lt=limit)
+    )
+    return "late" if waiting.exists() else "ok"
 
 
 @require_safe

@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 
-from initiatives.admin import HistoryAdmin, PreviewMixin
+from initiatives.admin import HistoryAdmin, InitiativeForm, PreviewMixin
 from initiatives.models import Initiative
 
 from . import submissions
@@ -116,6 +116,7 @@ class RejectForm(forms.Form):
 class PendingInitiativeAdmin(PreviewMixin, HistoryAdmin):
     """The moderation queue: what was submitted and awaits a decision."""
 
+    form = InitiativeForm
     list_display = [
         "title",
         "collectivity",

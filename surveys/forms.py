@@ -2,11 +2,11 @@ from django import forms
 from django.conf import settings
 from django.core import signing
 
+from core.images import SafeImageField, sanitize_field
+from core.validators import no_control_characters
 from initiatives.models import Category, Collectivity, Initiative, Theme
 from initiatives.search import fold
 from vigilance.models import VigilancePoint
-
-from .images import SafeImageField
 
 MAX_CANDIDATES = 30
 FORM_TOKEN_SALT = "surveys.submission-form"  # noqa: S105 a namespace, not a secret
@@ -25,6 +25,7 @@ class SubmissionForm(forms.ModelForm):
     collectivity_query = forms.CharField(
         label="Votre collectivité",
         max_length=200,
+        validators=[no_control_characters],
         help_text="Nom, code postal ou code INSEE, par exemple « Béthune » ou "
         "« 62400 ». Le département est déduit du référentiel officiel.",
         widget=forms.TextInput(
@@ -35,11 +36,14 @@ class SubmissionForm(forms.ModelForm):
         required=False, max_length=9, widget=forms.HiddenInput
     )
     image = SafeImageField(label="Image (facultative)", required=False)
-    submitter_name = forms.CharField(label="Votre nom", max_length=150)
+    submitter_name = forms.CharField(
+        label="Votre nom", max_length=150, validators=[no_control_characters]
+    )
     submitter_email = forms.EmailField(label="Votre adresse électronique")
     submitter_role = forms.CharField(
         label="Votre fonction",
         max_length=150,
+        validators=[no_control_characters],
         help_text="Par exemple « chargée de mission numérique ».",
     )
     has_consented = forms.BooleanField(
@@ -139,6 +143,7 @@ class SubmissionForm(forms.ModelForm):
                 "image_alt",
                 "Décrivez l'image : ce texte est lu à la place de l'image.",
             )
+        sanitize_field(self)  # last: decodes only a form valid otherwise
         return cleaned
 
     def resolve_collectivity(self, code, query):
@@ -182,7 +187,7 @@ class SubmissionForm(forms.ModelForm):
     def save(self, commit=False):
         initiative = super().save(commit=False)
         if self.cleaned_data.get("image"):
-            initiative.image = self.cleaned_data["image"]
+            initiative.attach_image(self.cleaned_data["image"])
         return initiative
 
 
@@ -202,9 +207,13 @@ class AnswerForm(forms.ModelForm):
         required=False,
         label="vigilance_points",
     )
-    submitter_name = forms.CharField(max_length=150, required=False)
+    submitter_name = forms.CharField(
+        max_length=150, required=False, validators=[no_control_characters]
+    )
     submitter_email = forms.EmailField(required=False)
-    submitter_role = forms.CharField(max_length=150, required=False)
+    submitter_role = forms.CharField(
+        max_length=150, required=False, validators=[no_control_characters]
+    )
     consent = forms.ChoiceField(
         choices=[("oui", "oui")],
         label="consent",

@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from core.validators import no_control_characters
 from initiatives.models import Initiative
 
 
@@ -13,10 +14,16 @@ class SurveyQuerySet(models.QuerySet):
 
 
 class Survey(models.Model):
-    title = models.CharField("titre", max_length=200)
+    title = models.CharField(
+        "titre", max_length=200, validators=[no_control_characters]
+    )
     slug = models.SlugField(unique=True)
-    organisers = models.CharField("organisateurs", max_length=200)
-    description = models.TextField("présentation", blank=True)
+    organisers = models.CharField(
+        "organisateurs", max_length=200, validators=[no_control_characters]
+    )
+    description = models.TextField(
+        "présentation", blank=True, validators=[no_control_characters]
+    )
     opened_on = models.DateField("ouverture")
     closed_on = models.DateField("clôture", null=True, blank=True)
     declared_initiatives = models.PositiveIntegerField(
@@ -43,7 +50,9 @@ class Survey(models.Model):
         default=False,
         help_text="Ouvre le formulaire public de proposition pour cette enquête.",
     )
-    source = models.CharField("source", max_length=300, blank=True)
+    source = models.CharField(
+        "source", max_length=300, blank=True, validators=[no_control_characters]
+    )
 
     objects = SurveyQuerySet.as_manager()
 
@@ -72,21 +81,38 @@ class Submission(models.Model):
     survey = models.ForeignKey(
         Survey, models.PROTECT, related_name="submissions", verbose_name="enquête"
     )
+    # Kept when its initiative is deleted: restored from its history, the
+    # initiative (same primary key, `initiative_number`) finds it again.
     initiative = models.OneToOneField(
         Initiative,
-        models.CASCADE,
+        models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="submission",
         verbose_name="initiative",
     )
-    submitter_name = models.CharField("nom du contact", max_length=150, blank=True)
+    initiative_number = models.BigIntegerField(
+        "numéro de l'initiative", null=True, blank=True, editable=False, db_index=True
+    )
+    submitter_name = models.CharField(
+        "nom du contact", max_length=150, blank=True, validators=[no_control_characters]
+    )
     submitter_email = models.EmailField("courriel du contact", blank=True)
-    submitter_role = models.CharField("fonction du contact", max_length=150, blank=True)
+    submitter_role = models.CharField(
+        "fonction du contact",
+        max_length=150,
+        blank=True,
+        validators=[no_control_characters],
+    )
     has_consented = models.BooleanField(
         "consentement", help_text="Accord au traitement des données de contact."
     )
     submitted_at = models.DateTimeField("reçue le", auto_now_add=True)
     review_note = models.TextField(
-        "motif de la décision", blank=True, help_text="Interne, jamais publié."
+        "motif de la décision",
+        blank=True,
+        help_text="Interne, jamais publié.",
+        validators=[no_control_characters],
     )
     reviewed_at = models.DateTimeField("examinée le", null=True, blank=True)
     reviewed_by = models.ForeignKey(
@@ -113,11 +139,19 @@ class Submission(models.Model):
         ]
 
     def __str__(self):
-        return f"Proposition du {self.submitted_at:%d/%m/%Y} : {self.initiative}"
+        title = self.initiative or "initiative supprimée"
+        return f"Proposition du {self.submitted_at:%d/%m/%Y} : {title}"
+
+    def save(self, *args, **kwargs):
+        if self.initiative_id is not None:
+            self.initiative_number = self.initiative_id
+        super().save(*args, **kwargs)
 
     @property
     def decision(self):
         """The moderation decision is the initiative's status."""
+        if self.initiative is None:
+            return "initiative supprimée"
         return self.initiative.get_status_display()
 
 
@@ -136,27 +170,40 @@ class KeyFigure(models.Model):
 
     slug = models.SlugField(unique=True)
     display_value = models.CharField(
-        "valeur affichée", max_length=20, help_text="Telle que publiée : « +30 % »."
+        "valeur affichée",
+        max_length=20,
+        help_text="Telle que publiée : « +30 % ».",
+        validators=[no_control_characters],
     )
     value = models.DecimalField("valeur numérique", max_digits=14, decimal_places=2)
     unit = models.CharField(
-        "unité", max_length=50, help_text="Par exemple « % », « personnes »."
+        "unité",
+        max_length=50,
+        help_text="Par exemple « % », « personnes ».",
+        validators=[no_control_characters],
     )
-    label = models.CharField("intitulé", max_length=100)
-    explanation = models.TextField("explication")
+    label = models.CharField(
+        "intitulé", max_length=100, validators=[no_control_characters]
+    )
+    explanation = models.TextField("explication", validators=[no_control_characters])
     source = models.CharField(
         "organisme source",
         max_length=200,
         help_text="L'organisme qui a produit le chiffre, tel que cité par la "
         "publication.",
+        validators=[no_control_characters],
     )
     publication = models.CharField(
         "publication",
         max_length=300,
         help_text="Le document dans lequel le portail a relevé ce chiffre.",
+        validators=[no_control_characters],
     )
     period = models.CharField(
-        "période", max_length=100, help_text="La période que le chiffre décrit."
+        "période",
+        max_length=100,
+        help_text="La période que le chiffre décrit.",
+        validators=[no_control_characters],
     )
     order = models.PositiveSmallIntegerField("ordre", default=0)
 

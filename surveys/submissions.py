@@ -1,57 +1,89 @@
-"""The call for ideas' work across models: a submission creates an initiative
-and its private contact record in one transaction, then mails after commit;
-staff decisions publish or reject; old contact data is purged."""
+"""The call for ideas' work across models: a submission creates an initiative,
+its private contact record and its mails (the outbox, core/mail.py) in one
+transaction; staff decisions publish or reject; old contact data is purged."""
 
 import datetime
 import logging
-import threading
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
-from django.core.mail import send_mail
-from django.db import transaction
-from django.template.loader import render_to_string
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core import ratelimit
+from core.clients import client_ip
+from core.logs import security_event
+from core.mail import queue_mail, render_text
+from core.models import Mail
 from initiatives.models import Collectivity, Initiative
-from portal.logs import hashed_address, security_event
 
 from .models import Submission, Survey
 
 logger = logging.getLogger("portal.submissions")
 
-RATE_WINDOW_SECONDS = 3600
+HOUR = 3600
+SLUG_ATTEMPTS = 5
+IMAGE_FIELDS = ["image", "image_alt", "image_width", "image_height"]
 
 
-def _rate_key(request) -> str:
-    return f"submissions:{hashed_address(request)}"
+def submission_limit() -> ratelimit.Limit:
+    return ratelimit.Limit("submissions", settings.SUBMISSIONS_PER_HOUR, HOUR)
 
 
-def is_rate_limited(request) -> bool:
-    """Tell whether this client reached the hourly number of submissions. The
-    count lives in the shared cache, so every worker process sees it."""
-    return cache.get(_rate_key(request), 0) >= settings.SUBMISSIONS_PER_HOUR
+def attempt_limit() -> ratelimit.Limit:
+    return ratelimit.Limit(
+        "submission-posts", settings.SUBMISSION_ATTEMPTS_PER_HOUR, HOUR
+    )
+
+
+def refused_by_limits(request) -> ratelimit.Verdict | None:
+    """Count this POST of the form, valid or not; return the verdict that
+    refuses it (too many posts, or too many submissions this hour), or None.
+    Shared by every worker process and host (core/ratelimit.py)."""
+    ident = client_ip(request) or ""
+    attempts = ratelimit.hit(attempt_limit(), ident)
+    if not attempts.allowed:
+        return attempts
+    submissions = ratelimit.peek(submission_limit(), ident)
+    return None if submissions.allowed else submissions
 
 
 def count_submission(request) -> None:
-    key = _rate_key(request)
-    if not cache.add(key, 1, RATE_WINDOW_SECONDS):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add() and incr()
-            cache.add(key, 1, RATE_WINDOW_SECONDS)
+    """Count a submission that was saved."""
+    ratelimit.hit(submission_limit(), client_ip(request) or "")
 
 
-def unique_slug(title: str, collectivity: Collectivity) -> str:
-    """Build a free slug from the town and the title: "beauvais-marche-en-ligne"."""
-    base = slugify(f"{collectivity.name} {title}")[:80].strip("-") or "initiative"
+def slug_base(title: str, collectivity: Collectivity) -> str:
+    """The town and the title: "beauvais-marche-en-ligne"."""
+    return slugify(f"{collectivity.name} {title}")[:80].strip("-") or "initiative"
+
+
+def free_slug(base: str) -> str:
+    """The first of base, base-2, base-3… that no initiative has."""
     slug, number = base, 2
     while Initiative.objects.filter(slug=slug).exists():
         slug, number = f"{base}-{number}", number + 1
     return slug
+
+
+def save_with_free_slug(initiative: Initiative) -> None:
+    """Save a new initiative under a free slug. Two identical submissions at
+    the same instant pick the same one: the second insert fails on the unique
+    slug, in its savepoint, and takes the next one."""
+    base = slug_base(initiative.title, initiative.collectivity)
+    for _ in range(SLUG_ATTEMPTS):
+        initiative.slug = free_slug(base)
+        try:
+            with transaction.atomic():
+                initiative.save()
+            return
+        except IntegrityError:
+            if not Initiative.objects.filter(slug=initiative.slug).exists():
+                raise  # another constraint than the slug's
+            initiative.pk = None
+    raise IntegrityError(f"no free slug for {base!r} after {SLUG_ATTEMPTS} tries")
 
 
 def create_submission(
@@ -60,80 +92,55 @@ def create_submission(
     contact: dict[str, str],
     save_relations: Callable[[], None] = lambda: None,
     notify: bool = True,
+    source: str = "",
 ) -> Submission:
     """Save a submitted initiative (status "submitted": invisible to the public),
-    its themes and vigilance points (`save_relations`) and its contact record,
-    all or nothing; mail after the commit only."""
+    its themes and vigilance points (`save_relations`), its contact record and
+    its mails, all or nothing. An image the rolled-back work wrote is deleted;
+    one of a committed submission never is."""
+    committed = []
     try:
         with transaction.atomic():
-            initiative.slug = unique_slug(initiative.title, initiative.collectivity)
+            transaction.on_commit(lambda: committed.append(True), robust=True)
             initiative.status = Initiative.Status.SUBMITTED
             initiative.survey = survey
-            initiative.source_note = (
+            initiative.source_note = source or (
                 f"Proposée par la collectivité en réponse à « {survey.title} »."
             )
-            initiative.save()
+            save_with_free_slug(initiative)
             save_relations()
             submission = Submission.objects.create(
                 survey=survey, initiative=initiative, has_consented=True, **contact
             )
             if notify:
-                transaction.on_commit(lambda: notify_in_background(submission))
+                queue_submission_mails(submission)
     except Exception:
-        # The transaction rolled back: drop the image file it may have written.
-        if initiative.image.name:
+        if not committed and initiative.image.name:
             initiative.image.storage.delete(initiative.image.name)
         raise
     return submission
 
 
-def notify_in_background(submission: Submission) -> None:
-    """Mail about a new submission without holding the visitor's request: the
-    messages are written now (reading the database here), then sent from a
-    background thread when MAIL_IN_BACKGROUND is on (production)."""
-    messages = submission_messages(submission)
-    if not settings.MAIL_IN_BACKGROUND:
-        send_messages(messages, submission.pk)
-        return
-    threading.Thread(
-        target=send_messages,
-        args=[messages, submission.pk],
-        name=f"submission-mail-{submission.pk}",
-        daemon=True,
-    ).start()
-
-
-def submission_messages(submission: Submission) -> list[tuple[str, str, list[str]]]:
-    """Write the acknowledgement to the submitter and the staff notification."""
+def queue_submission_mails(submission: Submission) -> None:
+    """Queue the acknowledgement to the submitter and the staff notification,
+    in the submission's transaction."""
     initiative = submission.initiative
     review_url = settings.SITE_URL + reverse(
         "admin:surveys_pendinginitiative_change", args=[initiative.pk]
     )
     context = {"initiative": initiative, "review_url": review_url}
-    return [
-        (
-            "Votre proposition d'initiative a bien été reçue",
-            render_to_string("surveys/email/acknowledgement.txt", context),
-            [submission.submitter_email],
-        ),
-        (
-            f"Nouvelle proposition à modérer : {initiative.title}",
-            render_to_string("surveys/email/notification.txt", context),
-            list(settings.SUBMISSION_NOTIFY_EMAILS),
-        ),
-    ]
-
-
-def send_messages(messages: list[tuple[str, str, list[str]]], pk: int) -> None:
-    """Send the messages. A failing mail server is logged and never undoes or
-    repeats the submission."""
-    for subject, body, recipients in messages:
-        if not recipients:
-            continue
-        try:
-            send_mail(subject, body, None, recipients)
-        except Exception:
-            logger.exception("submission email failed", extra={"submission": pk})
+    queue_mail(
+        "accusé de réception",
+        "Votre proposition d'initiative a bien été reçue",
+        render_text("surveys/acknowledgement.txt", context),
+        [submission.submitter_email],
+    )
+    queue_mail(
+        "nouvelle proposition",
+        f"Nouvelle proposition à modérer : {initiative.title}",
+        render_text("surveys/notification.txt", context),
+        list(settings.SUBMISSION_NOTIFY_EMAILS),
+    )
 
 
 def decide(initiatives, user, status: str, reason: str = "") -> int:
@@ -145,6 +152,11 @@ def decide(initiatives, user, status: str, reason: str = "") -> int:
             changed = queryset.publish()
         else:
             changed = queryset.set_status(status)
+        if status == Initiative.Status.REJECTED:
+            # A refused picture is not kept, nor served (deleted at commit).
+            for initiative in queryset.exclude(image=""):
+                initiative.forget_image()
+                initiative.save(update_fields=[*IMAGE_FIELDS, "updated_at"])
         Submission.objects.filter(initiative__in=queryset).update(
             reviewed_at=timezone.now(), reviewed_by=user, review_note=reason
         )
@@ -159,14 +171,24 @@ def decide(initiatives, user, status: str, reason: str = "") -> int:
 
 
 def purge_contacts(older_than: datetime.timedelta) -> int:
-    """Erase the contact data of submissions older than `older_than`; return
-    how many were purged."""
+    """Erase the contact data of submissions older than `older_than`, the
+    images of those never published and the mails of that age; return how
+    many submissions were purged. Files are deleted once this commits."""
     limit = timezone.now() - older_than
-    return Submission.objects.filter(
+    submissions = Submission.objects.filter(
         submitted_at__lt=limit, contact_purged_at__isnull=True
-    ).update(
-        submitter_name="",
-        submitter_email="",
-        submitter_role="",
-        contact_purged_at=timezone.now(),
     )
+    with transaction.atomic():
+        unpublished = Initiative.objects.filter(
+            submission__in=submissions, published_at__isnull=True
+        ).exclude(image="")
+        for initiative in unpublished:
+            initiative.forget_image()
+            initiative.save(update_fields=[*IMAGE_FIELDS, "updated_at"])
+        Mail.objects.filter(created_at__lt=limit).delete()
+        return submissions.update(
+            submitter_name="",
+            submitter_email="",
+            submitter_role="",
+            contact_purged_at=timezone.now(),
+        )

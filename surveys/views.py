@@ -3,7 +3,7 @@ import logging
 from django.conf import settings
 from django.shortcuts import redirect, render
 
-from portal.logs import security_event
+from core.logs import security_event
 
 from . import stats, submissions
 from .forms import SubmissionForm
@@ -31,10 +31,18 @@ def submission_create(request):
     survey = Survey.objects.accepting_submissions().first()
     if survey is None:
         return render(request, "surveys/submission_closed.html")
-    if request.method == "POST" and submissions.is_rate_limited(request):
+    if request.method == "POST" and (refused := submissions.refused_by_limits(request)):
         security_event("rate_limited", request, logging.WARNING, limit="submissions")
-        context = {"limit": settings.SUBMISSIONS_PER_HOUR}
-        return render(request, "surveys/submission_limited.html", context, status=429)
+        context = {
+            "limit": settings.SUBMISSIONS_PER_HOUR,
+            "attempts": settings.SUBMISSION_ATTEMPTS_PER_HOUR,
+            "minutes": -(-refused.retry_after // 60),
+        }
+        response = render(
+            request, "surveys/submission_limited.html", context, status=429
+        )
+        response["Retry-After"] = str(refused.retry_after)
+        return response
     form = SubmissionForm(request.POST or None, request.FILES or None, survey=survey)
     if request.method == "POST" and form.is_valid():
         submissions.create_submission(
@@ -42,9 +50,13 @@ def submission_create(request):
         )
         submissions.count_submission(request)
         return redirect("surveys:submission_done")
-    if form.has_error("image"):
-        codes = [error.code for error in form.errors.as_data()["image"]]
-        security_event("upload_refused", request, logging.WARNING, reasons=codes)
+    refusals = [
+        error.code
+        for error in form.errors.as_data().get("image", [])
+        if error.code != "not_checked"
+    ]
+    if refusals:
+        security_event("upload_refused", request, logging.WARNING, reasons=refusals)
     return render(
         request, "surveys/submission_form.html", {"form": form, "survey": survey}
     )

@@ -45,3 +45,32 @@ def verified_login():
 def staff_client(client, staff_user, verified_login):
     verified_login(client, staff_user)
     return client
+
+
+@pytest.fixture
+def run_tasks():
+    """Return a function that runs the queued background tasks (mails…) as the
+    task worker does, until none is ready, and returns those that ran; a task
+    that raised fails the test with its traceback."""
+    from django.utils import timezone
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    def run():
+        start = timezone.now()
+        Worker(
+            queue_names=["*"],
+            interval=0,
+            batch=True,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id="tests",
+            excluded_queue_names=[],
+        ).run()
+        ran = list(DBTaskResult.objects.filter(started_at__gte=start))
+        failed = [task.traceback for task in ran if task.status == "FAILED"]
+        assert not failed, "\n".join(failed)
+        return ran
+
+    return run

@@ -16,7 +16,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Serve static files from the source folders, as `make run` does.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# Send submission mails inline, so tests see them in mail.outbox.
-MAIL_IN_BACKGROUND = False
 # The page cache stays off; tests/test_page_cache.py turns it on where it tests it.
 CACHE_MIDDLEWARE_SECONDS = 0

@@ -3,20 +3,20 @@ import io
 import pytest
 from axes.models import AccessAttempt
 from django.contrib import admin
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core import checks
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from core.clients import client_ip
 from portal.accounts import (
     PortalUserAdmin,
     check_staff_second_factor,
-    client_ip,
     enrol_totp,
 )
 
@@ -27,6 +27,7 @@ INDEX = reverse("admin:index")
 PASSWORD = "motdepasse-equipe"  # tests/conftest.py's staff_user
 LOCKED_OUT = "Trop de tentatives de connexion pour ce compte depuis cette adresse."
 TOWN_HALL = "192.0.2.10"
+REFUSED = "Identifiant, mot de passe ou code à usage unique incorrect"
 ELSEWHERE = "198.51.100.20"
 
 
@@ -147,9 +148,25 @@ def test_login_asks_for_a_one_time_code(client):
 def test_password_alone_does_not_open_the_admin(client, device):
     response = log_in(client, "equipe", PASSWORD)
     assert response.status_code == 200
-    assert "Saisissez le code à usage unique." in response.text
+    assert REFUSED in response.text
     assert PASSWORD not in response.text
     assert client.get(INDEX).status_code == 302
+
+
+def error_text(response):
+    return response.context["form"].non_field_errors()
+
+
+def test_a_refused_login_never_says_whether_the_password_was_right(device):
+    wrong_password = log_in(Client(), "equipe", "mauvais", current_code(device))
+    no_code = log_in(Client(), "equipe", PASSWORD)
+    wrong_code = log_in(Client(), "equipe", PASSWORD, "000000")
+    backup_shape = log_in(Client(), "equipe", PASSWORD, "abcdefgh")
+    unknown_user = log_in(Client(), "personne", PASSWORD, "000000")
+    answers = [wrong_password, no_code, wrong_code, backup_shape, unknown_user]
+    assert {response.status_code for response in answers} == {200}
+    assert len({tuple(error_text(response)) for response in answers}) == 1
+    assert REFUSED in error_text(wrong_password)[0]
 
 
 def test_password_and_current_code_open_the_admin(client, device):
@@ -162,7 +179,7 @@ def test_replayed_code_is_refused(device):
     assert is_logged_in(log_in(Client(), "equipe", PASSWORD, code))
     response = log_in(Client(), "equipe", PASSWORD, code)
     assert response.status_code == 200
-    assert "Ce code est incorrect ou a déjà servi." in response.text
+    assert REFUSED in response.text
 
 
 def test_backup_code_works_once(staff_user):
@@ -171,7 +188,7 @@ def test_backup_code_works_once(staff_user):
     assert is_logged_in(log_in(client, "equipe", PASSWORD, codes[0].upper()))
     assert client.get(INDEX).status_code == 200
     response = log_in(Client(), "equipe", PASSWORD, codes[0])
-    assert "Ce code est incorrect ou a déjà servi." in response.text
+    assert REFUSED in response.text
     assert StaticToken.objects.filter(device__user=staff_user).count() == 9
 
 
@@ -261,6 +278,113 @@ def test_superuser_grants_superuser_status(staff_client):
     assert staff_client.post(url, change_form_data(other)).status_code == 302
     other.refresh_from_db()
     assert other.is_superuser
+
+
+# Escalation: what a member of a staff group must not reach
+
+
+@pytest.fixture
+def superuser_with_devices(staff_user):
+    device, codes = enrol_totp(staff_user)
+    return staff_user, device, codes
+
+
+@pytest.fixture(params=["Éditeurs", "Administrateurs"])
+def group_member(request, client, verified_login):
+    group = Group.objects.get(name=request.param)
+    user = User.objects.create_user("membre", password="motdepasse-membre")
+    user.is_staff = True
+    user.save()
+    user.groups.add(group)
+    verified_login(client, user)
+    return user, group
+
+
+def test_a_group_member_cannot_grant_permissions(
+    client, group_member, superuser_with_devices
+):
+    user, group = group_member
+    granted = Permission.objects.filter(
+        content_type__app_label__in=["otp_totp", "otp_static", "axes", "auth"]
+    )
+    before = set(group.permissions.values_list("pk", flat=True))
+    change = reverse("admin:auth_group_change", args=[group.pk])
+    data = {"name": group.name, "permissions": [p.pk for p in granted]}
+    assert client.post(change, data).status_code == 403
+    assert set(group.permissions.values_list("pk", flat=True)) == before
+    add = reverse("admin:auth_group_add")
+    assert client.post(add, {"name": "Tout", "permissions": []}).status_code == 403
+    assert not Group.objects.filter(name="Tout").exists()
+    delete = reverse("admin:auth_group_delete", args=[group.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert Group.objects.filter(pk=group.pk).exists()
+    # Nor through their own account or a colleague's.
+    own = reverse("admin:auth_user_change", args=[user.pk])
+    data = {
+        **change_form_data(user),
+        "groups": [g.pk for g in Group.objects.all()],
+        "user_permissions": [p.pk for p in granted],
+    }
+    client.post(own, data)
+    user.refresh_from_db()
+    assert not user.is_superuser
+    assert list(user.groups.all()) == [group]
+    assert not user.user_permissions.exists()
+
+
+def test_a_group_member_cannot_read_second_factors_nor_lift_lockouts(
+    client, group_member, superuser_with_devices
+):
+    superuser, device, codes = superuser_with_devices
+    backup = StaticDevice.objects.get(user=superuser)
+    fail_five_times()
+    attempt = AccessAttempt.objects.get()
+    forbidden = [
+        reverse("admin:otp_totp_totpdevice_changelist"),
+        reverse("admin:otp_totp_totpdevice_change", args=[device.pk]),
+        reverse("admin:otp_totp_totpdevice_config", args=[device.pk]),
+        reverse("admin:otp_totp_totpdevice_qrcode", args=[device.pk]),
+        reverse("admin:otp_static_staticdevice_changelist"),
+        reverse("admin:otp_static_staticdevice_change", args=[backup.pk]),
+        reverse("admin:axes_accessattempt_changelist"),
+        reverse("admin:axes_accessattempt_change", args=[attempt.pk]),
+        reverse("admin:axes_accesslog_changelist"),
+        reverse("admin:axes_accessfailurelog_changelist"),
+    ]
+    for url in forbidden:
+        response = client.get(url)
+        assert response.status_code in (302, 403), url
+        assert device.key not in response.text
+        assert all(code not in response.text for code in codes)
+    changelist = reverse("admin:axes_accessattempt_changelist")
+    data = {
+        "action": "delete_selected",
+        "_selected_action": [attempt.pk],
+        "post": "yes",
+    }
+    assert client.post(changelist, data).status_code == 403
+    assert AccessAttempt.objects.filter(pk=attempt.pk).exists()
+    delete = reverse("admin:otp_totp_totpdevice_delete", args=[device.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    assert TOTPDevice.objects.filter(pk=device.pk).exists()
+    index = client.get(INDEX).text
+    for label in ("otp_totp", "otp_static", "axes"):
+        assert f"/admin/{label}/" not in index
+
+
+def test_a_superuser_still_manages_groups_and_devices(staff_client, colleague):
+    device = TOTPDevice.objects.get(user=colleague)
+    group = Group.objects.get(name="Éditeurs")
+    permission = Permission.objects.get(codename="view_totpdevice")
+    data = {
+        "name": group.name,
+        "permissions": [*group.permissions.values_list("pk", flat=True), permission.pk],
+    }
+    change = reverse("admin:auth_group_change", args=[group.pk])
+    assert staff_client.post(change, data).status_code == 302
+    assert group.permissions.filter(pk=permission.pk).exists()
+    url = reverse("admin:otp_totp_totpdevice_change", args=[device.pk])
+    assert staff_client.get(url).status_code == 200
 
 
 # System check

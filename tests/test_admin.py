@@ -9,8 +9,16 @@ pytestmark = pytest.mark.django_db
 
 MODELS = [model._meta for model in admin.site._registry]
 # The moderation queue lists what the public submitted, axes records login
-# attempts: nothing is added there.
-NO_ADD = {"pendinginitiative", "accessattempt", "accesslog", "accessfailurelog"}
+# attempts, the outbox and the task results what the portal did: nothing is
+# added there.
+NO_ADD = {
+    "pendinginitiative",
+    "accessattempt",
+    "accesslog",
+    "accessfailurelog",
+    "mail",
+    "dbtaskresult",
+}
 ADMIN_PAGES = [
     reverse(f"admin:{opts.app_label}_{opts.model_name}_{page}")
     for opts in MODELS

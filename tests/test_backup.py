@@ -4,6 +4,7 @@ run), on throwaway databases, never the suite's own."""
 
 import os
 import sqlite3
+import stat
 import subprocess
 import sys
 
@@ -186,3 +187,22 @@ def test_postgresql_backup_restores_into_a_fresh_database(tmp_path):
     assert_same_project_data(before, after)
     assert target_triggers == source_triggers == 1
     assert media_files(restored_media) == MEDIA
+
+
+def test_a_backup_is_readable_by_its_owner_only(tmp_path):
+    """It holds second-factor keys, live sessions and contact data."""
+    source = tmp_path / "source.sqlite3"
+    sqlite3.connect(source).close()
+    media = seeded_media(tmp_path / "media")
+    backups = tmp_path / "b"
+    backup_tool(
+        "backup",
+        "--dir",
+        str(backups),
+        database_url=f"sqlite:///{source}",
+        media_root=media,
+    )
+    backup = only_backup(backups)
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o700
+    for path in backup.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name

@@ -13,14 +13,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
-from initiatives.models import Initiative
-from portal.logs import (
+from core.logs import (
     JsonFormatter,
     RequestContextFilter,
     hash_address,
     hashed_address,
     mask_email,
 )
+from initiatives.models import Initiative
 from surveys import submissions
 from tests.factories import InitiativeFactory
 from tests.surveys.test_submissions import NO_WAIT, answer, post
@@ -212,7 +212,7 @@ def handlers_of(logger, **env):
 def test_errors_are_mailed_to_administrators_in_production_only():
     production = {"DEBUG": "0", "SECRET_KEY": "x" * 50}
     mailed = handlers_of("django.request", ADMIN_EMAILS="ops@example.org", **production)
-    assert mailed == ["AdminEmailHandler"]
+    assert mailed == ["AdminMailHandler"]
     assert handlers_of("django.request", ADMIN_EMAILS="", **production) == []
     assert (
         handlers_of("django.request", ADMIN_EMAILS="ops@example.org", DEBUG="1") == []

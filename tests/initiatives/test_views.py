@@ -359,3 +359,11 @@ def test_a_page_holds_its_slice_of_the_sorted_list(client, sort):
     expected = [initiative.pk for initiative in filterset.qs[20:40]]
     assert expected
     assert [initiative.pk for initiative in response.context["page"]] == expected
+
+
+def test_a_control_character_written_before_it_was_refused_breaks_no_feed(client):
+    initiative = InitiativeFactory(published=True, title="Titre ordinaire")
+    Initiative.objects.filter(pk=initiative.pk).update(title="Un titre\x0bcaché")
+    response = client.get(reverse("initiatives:feed"))
+    assert response.status_code == 200
+    assert "Un titrecaché" in response.content.decode()

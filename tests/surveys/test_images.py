@@ -13,11 +13,13 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageFile, PngImagePlugin
 
-from surveys.images import (
+from core import images
+from core.images import (
     ALLOWED_FORMATS,
     MAX_SIDE,
     MAX_UPLOAD_BYTES,
     SafeImageField,
+    sanitize_field,
     sanitize_image,
 )
 
@@ -28,6 +30,8 @@ FRENCH_MESSAGES = {
     "too_many_pixels": "L'image est trop grande (plus de 40 mégapixels).",
     "animated": "Les images animées ne sont pas acceptées.",
     "corrupt": "L'image est endommagée ou incomplète.",
+    "not_checked": "L'image sera vérifiée une fois les autres champs corrigés : "
+    "choisissez-la à nouveau.",
 }
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"IEND\xaeB`\x82"
@@ -503,10 +507,16 @@ def test_sanitizing_writes_nothing_to_disk(monkeypatch, tmp_path):
 
 
 class PhotoForm(forms.Form):
+    caption = forms.CharField(required=False, max_length=10)
     photo = SafeImageField()
 
+    def clean(self):
+        cleaned = super().clean()
+        sanitize_field(self, "photo")
+        return cleaned
 
-class OptionalPhotoForm(forms.Form):
+
+class OptionalPhotoForm(PhotoForm):
     photo = SafeImageField(required=False)
 
 
@@ -514,8 +524,26 @@ def test_form_field_cleans_to_the_reencoded_image():
     upload = SimpleUploadedFile("vacances.jpg", gps_jpeg(), "image/jpeg")
     form = PhotoForm(files={"photo": upload})
     assert form.is_valid()
-    assert isinstance(form.cleaned_data["photo"], ContentFile)
-    reopen(form.cleaned_data["photo"])
+    photo = form.cleaned_data["photo"]
+    assert isinstance(photo, ContentFile)
+    with Image.open(photo, formats=["JPEG"]) as image:
+        assert (photo.width, photo.height) == image.size
+    reopen(photo)
+
+
+def test_nothing_is_decoded_while_another_field_is_wrong(monkeypatch):
+    decoded = []
+    monkeypatch.setattr(
+        images, "decode", lambda data: decoded.append(data) or Image.new("RGB", (1, 1))
+    )
+    upload = SimpleUploadedFile("x.png", encoded(photo(), "PNG"), "image/png")
+    form = PhotoForm({"caption": "bien trop long"}, {"photo": upload})
+    assert not form.is_valid()
+    assert decoded == []
+    assert form.errors["photo"] == [FRENCH_MESSAGES["not_checked"]]
+    upload.seek(0)
+    assert PhotoForm({"caption": "court"}, {"photo": upload}).is_valid()
+    assert len(decoded) == 1
 
 
 def test_form_field_shows_the_refusal():

@@ -10,7 +10,8 @@ class Command(BaseCommand):
     help = (
         "Efface les données de contact (nom, courriel, fonction) des propositions "
         "plus anciennes que la durée de conservation (3 ans par défaut, réglage "
-        "CONTACT_RETENTION_DAYS)."
+        "CONTACT_RETENTION_DAYS), les images de celles qui n'ont jamais été "
+        "publiées et les courriels de cet âge."
     )
 
     def add_arguments(self, parser):

@@ -21,6 +21,9 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.utils.log import AdminEmailHandler
+
+from .clients import client_ip
 
 logger = logging.getLogger("portal.security")
 
@@ -45,9 +48,6 @@ def hash_address(address: str) -> str:
 def client_address(request) -> str:
     """Return the client's address, the one the lockout counts (behind trusted
     proxies, from X-Forwarded-For)."""
-    # Imported late: portal.accounts loads django-otp's forms and models.
-    from .accounts import client_ip
-
     return client_ip(request) or ""
 
 
@@ -166,9 +166,9 @@ def log_otp_failure(sender, user, **kwargs):
 
 def connect_signals() -> None:
     """Log logins, lockouts (django-axes) and second-factor failures (django-otp)
-    when those apps are installed. Called once, from the admin app's ready()."""
-    user_logged_in.connect(log_login, dispatch_uid="portal.logs.login")
-    user_login_failed.connect(log_login_failure, dispatch_uid="portal.logs.failure")
+    when those apps are installed. Called once, from the core app's ready()."""
+    user_logged_in.connect(log_login, dispatch_uid="core.logs.login")
+    user_login_failed.connect(log_login_failure, dispatch_uid="core.logs.failure")
     # Their signal modules import their models: only once the apps are installed.
     if apps.is_installed("axes"):
         try:
@@ -176,7 +176,7 @@ def connect_signals() -> None:
         except ImportError:
             pass
         else:
-            user_locked_out.connect(log_lockout, dispatch_uid="portal.logs.lockout")
+            user_locked_out.connect(log_lockout, dispatch_uid="core.logs.lockout")
     if apps.is_installed("django_otp"):
         try:
             from django_otp.forms import otp_verification_failed
@@ -184,5 +184,29 @@ def connect_signals() -> None:
             pass
         else:
             otp_verification_failed.connect(
-                log_otp_failure, dispatch_uid="portal.logs.otp"
+                log_otp_failure, dispatch_uid="core.logs.otp"
+            )
+
+
+class AdminMailHandler(AdminEmailHandler):
+    """Django's error report to ADMIN_EMAILS, queued in the outbox instead of
+    sent inside the failing request, and rate-limited (core/mail.py). A 503
+    is the portal's deliberate answer to an outage (its database is down):
+    not reported, and nothing is written to the database that is down."""
+
+    def emit(self, record):
+        if getattr(record, "status_code", None) == 503:
+            return
+        super().emit(record)
+
+    def send_mail(self, subject, message, *args, **kwargs):
+        # Imported here: the logging configuration loads this module before
+        # the apps and their models.
+        from .mail import queue_error_report
+
+        try:
+            queue_error_report(subject, message)
+        except Exception:  # a logging handler never raises: say it, once
+            logging.getLogger("core.mail").warning(
+                "error report not queued", exc_info=True
             )

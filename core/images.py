@@ -3,7 +3,11 @@
 Django's ImageField decodes with every Pillow plugin and keeps the file as sent: a tiny
 PNG declaring 144 megapixels, a PNG with HTML appended or a photo full of GPS metadata
 would all pass. Here an image is checked before and while it is decoded, then re-encoded
-from its pixels alone under a random name.
+from its pixels alone under a random name, its size known without reading it again.
+
+Decoding costs seconds of CPU and hundreds of megabytes for a large image: a form
+decodes only once every other field is valid (`sanitize_field`), so that a form sent
+again and again with a wrong field never decodes anything.
 """
 
 import io
@@ -29,6 +33,8 @@ MESSAGES = {
     "too_many_pixels": "L'image est trop grande (plus de 40 mégapixels).",
     "animated": "Les images animées ne sont pas acceptées.",
     "corrupt": "L'image est endommagée ou incomplète.",
+    "not_checked": "L'image sera vérifiée une fois les autres champs corrigés : "
+    "choisissez-la à nouveau.",
 }
 
 # What Pillow raises on data it cannot decode; UnidentifiedImageError is an OSError.
@@ -52,7 +58,15 @@ def refusal(code: str) -> ValidationError:
     return ValidationError(MESSAGES[code], code=code)
 
 
-def sanitize_image(upload: File) -> ContentFile:
+class ImageContent(ContentFile):
+    """A re-encoded image, with its size in pixels."""
+
+    def __init__(self, content: bytes, name: str, width: int, height: int):
+        super().__init__(content, name=name)
+        self.width, self.height = width, height
+
+
+def sanitize_image(upload: File) -> ImageContent:
     """Check an uploaded image and return it re-encoded, without metadata.
 
     Raise ValidationError when the file is too large, empty, not a JPEG, PNG or WebP
@@ -110,7 +124,7 @@ def decode(data: bytes) -> Image.Image:
     return image
 
 
-def encode(image: Image.Image) -> ContentFile:
+def encode(image: Image.Image) -> ImageContent:
     """Write the pixels alone under a random name: JPEG, or PNG with transparency."""
     # A new image has no info to carry over: no EXIF, ICC profile, XMP, comment or
     # PNG text chunk reaches the file.
@@ -123,14 +137,15 @@ def encode(image: Image.Image) -> ContentFile:
     else:
         clean.save(buffer, "JPEG", quality=85, optimize=True, progressive=True)
         extension = "jpg"
-    return ContentFile(buffer.getvalue(), name=f"{secrets.token_hex(16)}.{extension}")
+    name = f"{secrets.token_hex(16)}.{extension}"
+    return ImageContent(buffer.getvalue(), name, clean.width, clean.height)
 
 
 class SafeImageField(forms.FileField):
-    """A file field whose cleaned value is the upload re-encoded by sanitize_image().
-
-    It leaves out ImageField's own check, which decodes with every Pillow plugin.
-    """
+    """A file field for an image, checked cheaply when cleaned (size), then
+    decoded and re-encoded by `sanitize_field()` from the form's clean(), once
+    every other field is valid. It leaves out ImageField's own check, which
+    decodes with every Pillow plugin."""
 
     widget = forms.ClearableFileInput(
         attrs={"accept": "image/jpeg,image/png,image/webp"}
@@ -147,7 +162,22 @@ class SafeImageField(forms.FileField):
 
     def clean(self, data, initial=None):
         value = super().clean(data, initial)
-        # Only a new upload is sanitized, not the file already stored (`initial`).
-        if isinstance(value, UploadedFile):
-            return sanitize_image(value)
+        if isinstance(value, UploadedFile) and value.size > MAX_UPLOAD_BYTES:
+            raise refusal("too_large")
         return value
+
+
+def sanitize_field(form: forms.BaseForm, name: str = "image") -> None:
+    """From a form's clean(): replace a new upload in `name` by its re-encoded
+    image (ImageContent), or give the field its error. Nothing is decoded while
+    another field has an error: the visitor is asked to choose the image again."""
+    value = form.cleaned_data.get(name)
+    if not isinstance(value, UploadedFile):
+        return
+    if form.errors:
+        form.add_error(name, refusal("not_checked"))
+        return
+    try:
+        form.cleaned_data[name] = sanitize_image(value)
+    except ValidationError as error:
+        form.add_error(name, error)

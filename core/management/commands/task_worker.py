@@ -1,0 +1,34 @@
+import datetime
+
+from django.utils import timezone
+from django_tasks_db.management.commands import db_worker
+from django_tasks_db.models import DBTaskResult
+
+# A task still "running" this long after it started lost its worker (killed,
+# machine restarted): mail is sent within EMAIL_TIMEOUT, every task of the
+# portal within seconds.
+STALE_AFTER = datetime.timedelta(minutes=15)
+
+
+def requeue_stale_tasks() -> int:
+    """Make the tasks a dead worker left "running" ready again; return how
+    many. Their work is idempotent (a mail already sent is not sent again)."""
+    stale = DBTaskResult.objects.running().filter(
+        started_at__lt=timezone.now() - STALE_AFTER
+    )
+    return stale.update(status="READY", started_at=None)
+
+
+class Command(db_worker.Command):
+    help = (
+        "Lance le processus qui exécute les tâches d'arrière-plan (envoi des "
+        "courriels…), à démarrer à côté de gunicorn. Au démarrage, les tâches "
+        "laissées « en cours » par un processus arrêté brutalement sont remises "
+        "en file d'attente."
+    )
+
+    def handle(self, *args, **options):
+        requeued = requeue_stale_tasks()
+        if requeued:
+            self.stdout.write(f"{requeued} tâche(s) interrompue(s) remise(s) en file.")
+        super().handle(*args, **options)
