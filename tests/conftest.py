@@ -48,13 +48,17 @@ def staff_client(client, staff_user, verified_login):
 
 
 @pytest.fixture
-def run_tasks():
+def run_tasks(monkeypatch):
     """Return a function that runs the queued background tasks (mails…) as the
     task worker does, until none is ready, and returns those that ran; a task
-    that raised fails the test with its traceback."""
+    that raised fails the test with its traceback. It runs inside the test's
+    transaction, whose connection the worker must not close between tasks."""
     from django.utils import timezone
+    from django_tasks_db.management.commands import db_worker
     from django_tasks_db.management.commands.db_worker import Worker
     from django_tasks_db.models import DBTaskResult
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run():
         start = timezone.now()
