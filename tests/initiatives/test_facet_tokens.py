@@ -22,6 +22,7 @@ from django.db import connection
 from django.urls import reverse
 
 from initiatives.models import Initiative
+from portal import page_cache
 from tests.factories import InitiativeFactory, ThemeFactory
 from vigilance.models import VigilancePoint
 
@@ -339,3 +340,44 @@ def test_a_move_while_an_initiative_is_written(committing, moved, first):
         [initiative] = cursor.fetchone()
         tokens = assert_exact(cursor)[initiative]
     assert token in tokens
+
+
+def checked():
+    """Run `rebuild_facet_counts --check`; give its verdict."""
+    output = StringIO()
+    call_command("rebuild_facet_counts", "--check", stdout=output)
+    return output.getvalue().splitlines()[0]
+
+
+def test_the_check_counts_the_tokens_and_the_pairs_that_differed():
+    initiative = Initiative.objects.published().first()
+    token = f"department:{initiative.collectivity.department_id}"
+    with connection.cursor() as cursor:
+        # A token lost, the pairs untouched: only the tokens are wrong.
+        cursor.execute(
+            "UPDATE initiatives_facet_tokens SET tokens = array_remove(tokens, %s) "
+            "WHERE initiative_id = %s",
+            [token, initiative.pk],
+        )
+        assert checked() == (
+            "Les jetons de 1 initiative(s) et 0 compte(s) de paires différaient : "
+            "corrigés."
+        )
+        assert token in assert_exact(cursor)[initiative.pk]
+        cursor.execute(
+            "UPDATE initiatives_facet_pair SET count = count + 1 "
+            "WHERE a = %s AND b = %s",
+            [token, token],
+        )
+        assert checked() == (
+            "Les jetons de 0 initiative(s) et 1 compte(s) de paires différaient : "
+            "corrigés."
+        )
+    assert checked() == "Les jetons et les comptes tenus à jour étaient justes."
+
+
+def test_a_rebuild_renews_the_content_version(settings):
+    settings.CACHE_MIDDLEWARE_SECONDS = 300
+    version = page_cache.content_version()
+    call_command("rebuild_facet_counts", stdout=StringIO())
+    assert page_cache.content_version() != version
