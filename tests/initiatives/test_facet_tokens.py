@@ -1,5 +1,5 @@
 """Each published initiative's facet tokens and the pair counts (PostgreSQL,
-migrations 0006 and 0009) are those a full rebuild gives, whatever wrote the
+migrations 0006 and 0012) are those a full rebuild gives, whatever wrote the
 rows: a bulk update of a link table, `loaddata` inserting an initiative before
 its collectivity, two transactions racing on a collectivity or a department. A
 wrong token hides an initiative from every filtered list, the API and the

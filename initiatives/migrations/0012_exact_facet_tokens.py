@@ -170,6 +170,6 @@ def run(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("initiatives", "0008_facet_tokens_gin_index")]
+    dependencies = [("initiatives", "0011_refuse_control_characters")]
 
     operations = [migrations.RunPython(run(FORWARD), run(BACKWARD))]
