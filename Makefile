@@ -120,11 +120,11 @@ bench: install
 BACKUP_DIR ?= backups
 
 backup: install
-	$(PY) -m portal.backup backup --dir "$(BACKUP_DIR)"
+	$(PY) -m core.backup backup --dir "$(BACKUP_DIR)"
 
 restore: install
 	@test -n "$(BACKUP)" || { echo "Usage: make restore BACKUP=$(BACKUP_DIR)/<horodatage>" >&2; exit 1; }
-	$(PY) -m portal.backup restore "$(BACKUP)"
+	$(PY) -m core.backup restore "$(BACKUP)"
 
 # Re-lock exact versions with hashes after editing pyproject.toml.
 lock: install

@@ -7,7 +7,7 @@ Redis evicts nothing under its default `noeviction` policy), otherwise in their
 own table (`core.RateCounter`), counted with one atomic UPDATE: never in a
 cache that culls its oldest keys to make room, nor one whose increment resets
 the expiry. When Redis does not answer, limits are suspended rather than pages
-failing (portal/cache.py).
+failing (core/cache.py).
 """
 
 import datetime

@@ -3,7 +3,7 @@ from functools import partial
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters
 
-from portal.viewsets import ReadOnlyViewSet
+from core.viewsets import ReadOnlyViewSet
 
 from .filters import CollectivityFilter, InitiativeFilter
 from .models import Category, Collectivity, Department, Initiative, Region, Theme

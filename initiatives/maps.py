@@ -18,7 +18,7 @@ from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from portal.reverse import cached_reverse
+from core.reverse import cached_reverse
 
 logger = logging.getLogger(__name__)
 

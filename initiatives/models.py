@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.reverse import cached_reverse
 from core.validators import no_control_characters
-from portal.reverse import cached_reverse
 
 from .search import fold, search_stems
 

@@ -21,7 +21,7 @@ class PortalAdminSite(OTPAdminSite):
     def login_form(self):
         # Imported late: accounts imports django.contrib.auth.admin, which
         # registers the User model on this very site while it is being built.
-        from .accounts import OTPLoginForm
+        from core.accounts import OTPLoginForm
 
         return OTPLoginForm
 

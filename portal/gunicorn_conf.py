@@ -25,8 +25,8 @@ preload_app = True
 
 def when_ready(server):
     """Before the first fork: compile templates and fill the URL resolver once
-    for all workers (portal/warmup.py)."""
-    from portal.warmup import warm
+    for all workers (core/warmup.py)."""
+    from core.warmup import warm
 
     warm()
 

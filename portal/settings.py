@@ -53,18 +53,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.middleware.CrossOriginResourcePolicyMiddleware",
+    "core.middleware.CrossOriginResourcePolicyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.logs.RequestIdMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
-    # The page cache (portal/page_cache.py) stores what the middleware below it
+    # The page cache (core/page_cache.py) stores what the middleware below it
     # made, and answers from FetchFromPageCacheMiddleware, near the end. Those
     # above add their headers to every response, cached or not (a fresh CSP,
     # request id). Above GZip and SessionMiddleware, as Django asks of whatever
     # adds to Vary: one stored copy per Accept-Encoding, compressed once.
-    "portal.page_cache.UpdatePageCacheMiddleware",
+    "core.page_cache.UpdatePageCacheMiddleware",
     # Compresses pages and JSON (WhiteNoise serves static files pre-compressed).
     # BREACH: Django masks the CSRF token anew in every response.
     "django.middleware.gzip.GZipMiddleware",
@@ -80,7 +80,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last but axes, which does nothing on the way in: a cached page is answered
     # once every request-phase middleware has run.
-    "portal.page_cache.FetchFromPageCacheMiddleware",
+    "core.page_cache.FetchFromPageCacheMiddleware",
     # Last, as django-axes requires: it turns a locked-out login into its page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -144,7 +144,7 @@ AUTH_PASSWORD_VALIDATORS = [
     )
 ]
 
-# Staff accounts (see portal/accounts.py): the admin lives under ADMIN_PATH and asks
+# Staff accounts (see core/accounts.py): the admin lives under ADMIN_PATH and asks
 # for a password and a one-time code; sessions end after a working day.
 ADMIN_PATH = os.environ.get("ADMIN_PATH", "admin").strip("/") + "/"
 if ADMIN_PATH == "/":
@@ -242,7 +242,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 if os.environ.get("REDIS_URL"):
     redis_cache = {
         # Logs and swallows Redis errors: pages keep working without it.
-        "BACKEND": "portal.cache.ResilientRedisCache",
+        "BACKEND": "core.cache.ResilientRedisCache",
         "LOCATION": os.environ["REDIS_URL"],
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
@@ -271,7 +271,7 @@ else:
 NO_CACHE = os.environ.get("NO_CACHE") == "1"
 if NO_CACHE:
     CACHES["pages"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
-# The page cache (portal/page_cache.py) answers anonymous visitors' public pages
+# The page cache (core/page_cache.py) answers anonymous visitors' public pages
 # for at most PAGE_CACHE_SECONDS; 0 turns it off. Any saved or deleted row of the
 # catalogue abandons every cached page at once (a content version in the key), so
 # the lifetime only bounds how long a change made behind Django's back (bulk SQL,
@@ -296,11 +296,11 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "portal.rest.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.rest.Pagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_THROTTLE_CLASSES": ["portal.rest.AnonymousThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["core.rest.AnonymousThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "portal.rest.handle_exception",
+    "EXCEPTION_HANDLER": "core.rest.handle_exception",
     "COERCE_DECIMAL_TO_STRING": False,
 }
 SPECTACULAR_SETTINGS = {
@@ -320,7 +320,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "portal.openapi.complete_schema",
+        "core.openapi.complete_schema",
     ],
 }
 
@@ -350,7 +350,7 @@ CSRF_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 # Everything is served by the site itself; scripts need a nonce to run inline.
-# portal/checks.py refuses a policy that lets inline scripts run.
+# core/checks.py refuses a policy that lets inline scripts run.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],

@@ -16,5 +16,5 @@ STORAGES["staticfiles"] = {  # noqa: F405
 # Serve static files from the source folders, as `make run` does.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
-# The page cache stays off; tests/test_page_cache.py turns it on where it tests it.
+# The page cache stays off; tests/core/test_page_cache.py turns it on where it tests it.
 CACHE_MIDDLEWARE_SECONDS = 0

@@ -1,4 +1,4 @@
-from portal.viewsets import ReadOnlyViewSet
+from core.viewsets import ReadOnlyViewSet
 
 from .models import VigilancePoint
 from .serializers import VigilancePointSerializer

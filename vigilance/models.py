@@ -1,9 +1,9 @@
 from django.db import models
 from django.db.models import Count, Q
 
+from core.reverse import cached_reverse
 from core.validators import no_control_characters
 from initiatives.models import Initiative
-from portal.reverse import cached_reverse
 
 
 class VigilancePointQuerySet(models.QuerySet):

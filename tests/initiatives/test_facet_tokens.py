@@ -21,8 +21,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from core import page_cache
 from initiatives.models import Initiative
-from portal import page_cache
 from tests.factories import InitiativeFactory, ThemeFactory
 from vigilance.models import VigilancePoint
 

@@ -23,7 +23,7 @@ from initiatives.models import Category, Initiative, Theme
 from surveys import submissions
 from surveys.forms import form_token
 from surveys.models import Submission, Survey
-from tests.surveys.test_images import HOSTILE
+from tests.core.test_images import HOSTILE
 
 pytestmark = pytest.mark.django_db
 

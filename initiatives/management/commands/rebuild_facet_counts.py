@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from portal import page_cache
+from core import page_cache
 
 # The locks initiatives_rebuild_facets() takes, taken first so that the
 # tokens and counts compared are those it replaces.

@@ -19,10 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from core import checks
+from core.cache import ResilientRedisCache
 from core.mail import queue_mail
 from initiatives import api as api_views
-from portal import checks, views
-from portal.cache import ResilientRedisCache
+from portal import views
 from surveys import submissions
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +54,7 @@ STRICT_CSP = {
 }
 SANDBOX = "default-src 'none'; sandbox"
 UNREACHABLE_REDIS = {
-    "BACKEND": "portal.cache.ResilientRedisCache",
+    "BACKEND": "core.cache.ResilientRedisCache",
     "LOCATION": "redis://127.0.0.1:1/0",
     "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
 }
@@ -414,7 +415,7 @@ def test_production_profile_comes_from_the_environment(tmp_path):
         "session": True,
         "csrf": True,
         "origins": ["https://portail.example.org", "https://www.example.org"],
-        "cache": "portal.cache.ResilientRedisCache",
+        "cache": "core.cache.ResilientRedisCache",
         "db": "django.db.backends.postgresql",
         "max_age": 60,
         "health": True,
@@ -431,7 +432,7 @@ def test_gunicorn_master_compiles_every_template_without_the_database(tmp_path):
     script = (
         "import django, json; django.setup()\n"
         "from django.template import engines\n"
-        "from portal.warmup import warm\n"
+        "from core.warmup import warm\n"
         "warm()\n"
         "loader = engines['django'].engine.template_loaders[0]\n"
         "print(json.dumps(sorted(loader.get_template_cache)))"

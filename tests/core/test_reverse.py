@@ -1,11 +1,11 @@
-"""The fixed pages' URLs, reversed once per process (portal/reverse.py)."""
+"""The fixed pages' URLs, reversed once per process (core/reverse.py)."""
 
 import pytest
 from django.test import override_settings
 from django.urls import clear_script_prefix, reverse, set_script_prefix
 
+from core import reverse as reversing
 from initiatives.models import Department
-from portal import reverse as reversing
 
 pytestmark = pytest.mark.django_db
 

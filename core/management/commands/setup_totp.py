@@ -4,7 +4,7 @@ from base64 import b32encode
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.accounts import enrol_totp
+from core.accounts import enrol_totp
 
 try:
     import qrcode

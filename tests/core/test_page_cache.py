@@ -1,4 +1,4 @@
-"""The anonymous-page cache (portal/page_cache.py): what it serves, to whom, and
+"""The anonymous-page cache (core/page_cache.py): what it serves, to whom, and
 how an edit reaches the next visitor.
 
 A page served from the cache carries Django's `Age` header; a rendered one does
@@ -19,8 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from django.utils import timezone
 
+from core import page_cache
 from initiatives.models import Initiative, Theme
-from portal import page_cache
 from surveys.models import KeyFigure
 from tests.factories import InitiativeFactory
 from vigilance.models import VigilancePoint
@@ -323,7 +323,7 @@ def test_pages_work_when_redis_is_down(client, cache_on, settings):
     settings.CACHES = {
         **settings.CACHES,
         "pages": {
-            "BACKEND": "portal.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         },

@@ -1,4 +1,4 @@
-"""The base of every API viewset (kept apart from portal/rest.py, which DRF
+"""The base of every API viewset (kept apart from core/rest.py, which DRF
 imports while loading its settings, before its views exist)."""
 
 from rest_framework import viewsets
@@ -9,7 +9,7 @@ from . import page_cache
 
 class ReadOnlyViewSet(viewsets.ReadOnlyModelViewSet):
     """Lists and details whose data are kept in the page cache until the
-    catalogue changes (portal/page_cache.py). The throttle has counted the call
+    catalogue changes (core/page_cache.py). The throttle has counted the call
     before; the response is rendered every time."""
 
     def list(self, request, *args, **kwargs):

@@ -1,5 +1,5 @@
 """A backup restores into a fresh database with the same rows and the same
-media files (`python -m portal.backup`, what `make backup` and `make restore`
+media files (`python -m core.backup`, what `make backup` and `make restore`
 run), on throwaway databases, never the suite's own."""
 
 import os
@@ -30,7 +30,7 @@ def backup_tool(*args, database_url, media_root, restore_url=None, check=True):
     if restore_url:
         env["RESTORE_DATABASE_URL"] = restore_url
     result = subprocess.run(
-        [sys.executable, "-m", "portal.backup", *args],
+        [sys.executable, "-m", "core.backup", *args],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,

@@ -13,12 +13,12 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from core.clients import client_ip
-from portal.accounts import (
+from core.accounts import (
     PortalUserAdmin,
     check_staff_second_factor,
     enrol_totp,
 )
+from core.clients import client_ip
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Back up and restore the database and the uploaded media.
 
-    python -m portal.backup backup              # → $BACKUP_DIR/<UTC stamp>/
-    python -m portal.backup restore backups/20250101T020000Z
+    python -m core.backup backup              # → $BACKUP_DIR/<UTC stamp>/
+    python -m core.backup restore backups/20250101T020000Z
 
 A backup folder holds the database (`database.dump`, PostgreSQL's custom format,
 or `database.sqlite3`, an online copy of the SQLite file), `media.tar.gz` and
@@ -166,7 +166,7 @@ def restore(folder: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m portal.backup", description=__doc__.split("\n")[0]
+        prog="python -m core.backup", description=__doc__.split("\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     save = commands.add_parser("backup", help="save the database and the media")

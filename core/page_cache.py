@@ -17,7 +17,7 @@ narrowed and kept fresh:
 - Browsers get `max-age=0`: their copy never outlives an edit, and they
   revalidate against the cached page's ETag (ConditionalGetMiddleware's 304).
 - The API's reads keep their data, not their response, in the same cache under
-  the same version (`cached_data`, used by portal.viewsets.ReadOnlyViewSet): the
+  the same version (`cached_data`, used by core.viewsets.ReadOnlyViewSet): the
   throttle still counts every call and the response is rendered for each, but
   the queries and the serializers run once per version and URL.
 
@@ -92,9 +92,9 @@ def relation_changed(sender, action, **kwargs) -> None:
 def connect_signals() -> None:
     """Bump the content version on every change of the catalogue's rows. Called
     once, from the admin app's ready()."""
-    post_save.connect(content_changed, dispatch_uid="portal.page_cache.save")
-    post_delete.connect(content_changed, dispatch_uid="portal.page_cache.delete")
-    m2m_changed.connect(relation_changed, dispatch_uid="portal.page_cache.m2m")
+    post_save.connect(content_changed, dispatch_uid="core.page_cache.save")
+    post_delete.connect(content_changed, dispatch_uid="core.page_cache.delete")
+    m2m_changed.connect(relation_changed, dispatch_uid="core.page_cache.m2m")
 
 
 def is_public_page_request(request) -> bool:
