@@ -5,6 +5,8 @@ from rest_framework import filters
 
 from core.viewsets import ReadOnlyViewSet
 
+from .facets.counts import selection_sizes
+from .facets.planning import sized
 from .filters import CollectivityFilter, InitiativeFilter
 from .models import Category, Collectivity, Department, Initiative, Region, Theme
 from .serializers import (
@@ -43,11 +45,13 @@ class InitiativeViewSet(ReadOnlyViewSet):
         """Page like the list page: ids first, and the total read from the facet
         pairs when the selection allows it (PostgreSQL), not counted."""
         selection = getattr(self, "selection", None)
-        count = selection.known_total() if selection is not None else None
+        sizes = selection_sizes(selection) if selection is not None else None
+        if sizes is not None:
+            queryset = sized(queryset, sizes)
         # The page's rows by primary key, without the selection's conditions.
         rows = self.get_queryset()
         self.paginator.django_paginator_class = partial(
-            IndexPaginator, count=count, rows=rows
+            IndexPaginator, count=None if sizes is None else sizes.selection, rows=rows
         )
         return super().paginate_queryset(queryset)
 

@@ -4,7 +4,10 @@ from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from . import exports, maps
-from .facets import published_count
+from .facets import links
+from .facets.counts import count, published_count
+from .facets.options import by_value, facet_options
+from .facets.planning import sized
 from .filters import InitiativeFilter, SortChoices
 from .models import Category, Collectivity, Department, Initiative, Theme
 from .serializers import COLLECTIVITY_COLUMNS, INITIATIVE_COLUMNS, LIST_SEPARATOR
@@ -57,21 +60,24 @@ def initiative_list(request):
     published = Initiative.objects.published()
     filterset = InitiativeFilter(request.GET, queryset=published)
     valid = filterset.is_valid()
-    initiatives = filterset.qs if valid else published.none()
-    count = filterset.total_count() if valid else 0
+    # Counted whatever the validity: an invalid parameter leaves the others'
+    # facets to choose from.
+    counts = count(filterset)
+    initiatives = sized(filterset.qs, counts.sizes) if valid else published.none()
+    total = counts.total if valid else 0
     cards = Initiative.objects.for_cards()
-    paginator = CappedPaginator(initiatives, PAGE_SIZE, count=count, rows=cards)
+    paginator = CappedPaginator(initiatives, PAGE_SIZE, count=total, rows=cards)
     page = paginator.get_page(request.GET.get("page"))
-    facets = filterset.facets()
+    facets = facet_options(filterset, counts)
     context = {
         "filter": filterset,
         "page": page,
         "facets": facets,
-        "active_filters": filterset.active_filters(facets),
+        "active_filters": links.active_filters(filterset.data, facets),
         "sort_choices": SortChoices.CHOICES,
         "sort": filterset.current_sort,
-        "feed_url": filterset.feed_url(),
-        "csv_url": filterset.export_url("initiatives:data_initiatives_csv"),
+        "feed_url": links.feed_url(filterset.data),
+        "csv_url": links.export_url(filterset.data, "initiatives:data_initiatives_csv"),
     }
     return render(request, "initiatives/initiative_list.html", context)
 
@@ -108,7 +114,8 @@ def collectivity_detail(request, slug):
 def department_list(request):
     """The map and table of departments, answering the catalogue's filters."""
     filterset = InitiativeFilter(request.GET, queryset=Initiative.objects.published())
-    counts = filterset.facet_count("department") if filterset.is_valid() else {}
+    valid = filterset.is_valid()
+    counts = by_value(filterset, count(filterset), "department") if valid else {}
     departments = list(Department.objects.select_related("region"))
     for department in departments:
         department.initiative_count = counts.get(department.code, 0)

@@ -21,6 +21,8 @@ from django_tasks_db.models import DBTaskResult, get_date_max
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from initiatives import maps
+from initiatives.facets.counts import count
+from initiatives.facets.options import by_value
 from initiatives.filters import InitiativeFilter
 from initiatives.models import Department, Initiative, Theme
 from surveys.models import KeyFigure, Survey
@@ -36,10 +38,11 @@ def home(request):
     published = Initiative.objects.published()
     # The catalogue's counts, unfiltered: read, not computed, on PostgreSQL.
     catalogue = InitiativeFilter(QueryDict(), queryset=published)
-    counts = catalogue.facet_count("department")
+    catalogue_counts = count(catalogue)
+    counts = by_value(catalogue, catalogue_counts, "department")
     names = dict(Department.objects.values_list("code", "name"))
     themes = list(Theme.objects.all())
-    by_theme = catalogue.facet_count("theme")
+    by_theme = by_value(catalogue, catalogue_counts, "theme")
     for theme in themes:
         theme.initiative_count = by_theme.get(theme.slug, 0)
     context = {
@@ -51,7 +54,7 @@ def home(request):
         .for_cards()
         .order_by("-published_at", "-pk")[:FEATURED],
         "survey": Survey.objects.first(),
-        "catalogued": catalogue.total_count(),
+        "catalogued": catalogue_counts.total,
     }
     return render(request, "home.html", context)
 

@@ -6,15 +6,9 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Q
 
-from initiatives.filters import LABEL_CHOICES
-from initiatives.models import (
-    Category,
-    Collectivity,
-    Department,
-    Initiative,
-    Region,
-    Theme,
-)
+from initiatives.facets.links import value_url
+from initiatives.facets.registry import FACETS, Facet, Listed, choice_values
+from initiatives.models import Collectivity, Initiative
 
 from .models import Survey
 
@@ -78,76 +72,64 @@ class Chart:
         )
 
 
-def catalogue_url(name: str, value: str) -> str:
-    return f"/initiatives/?{name}={value}"
-
-
-def distribution(path: str, labels: dict[str, str], facet: str, order=None) -> list:
-    """Count published initiatives per value of `path` (one query)."""
+def distribution(facet: Facet, ordered: bool = False) -> list[Bar]:
+    """Count published initiatives per value of `facet`, each bar linked to
+    the catalogue filtered on it: in the facet's order of values, or the most
+    frequent first (one query, plus one for a listed facet's values)."""
     rows = (
         Initiative.objects.published()
         .order_by()
-        .values_list(path)
+        .values_list(facet.url_path)
         .annotate(count=Count("pk", distinct=True))
     )
     counts = {str(key): count for key, count in rows}
-    keys = order if order is not None else sorted(counts, key=lambda k: -counts[k])
+    if isinstance(facet.values, Listed):
+        values = facet.values.model.objects.values_list(facet.values.field, "pk")
+        labels = dict(
+            values.annotate(shown=facet.values.label).values_list(
+                facet.values.field, "shown"
+            )
+        )
+    else:
+        labels = {value: label for _, value, label in choice_values(facet)}
+    labels["None"] = UNKNOWN.get(facet.key, "non renseigné")
+    keys = list(labels) if ordered else sorted(counts, key=lambda k: -counts[k])
     return [
         Bar(
             labels.get(key, key),
             counts.get(key, 0),
-            catalogue_url(facet, key) if key != "None" else "",
+            value_url(facet.key, key) if key != "None" else "",
         )
         for key in keys
-        if order is not None or counts.get(key)
+        if (ordered and key != "None") or counts.get(key)
     ]
+
+
+# What a chart calls an initiative whose facet has no value.
+UNKNOWN = {"label": "sans label renseigné"}
+# The charts: a facet, its title, and whether its bars keep the facet's order.
+CHARTS = [
+    ("categorie", "category", "Initiatives par catégorie de l'enquête", True),
+    ("theme", "theme", "Initiatives par thème", True),
+    ("region", "region", "Initiatives par région", False),
+    ("departement", "department", "Initiatives par département", False),
+    ("type", "kind", "Initiatives par type de collectivité", False),
+    (
+        "label",
+        "label",
+        "Initiatives par label Villes Internet de la collectivité",
+        False,
+    ),
+]
 
 
 def charts() -> list[Chart]:
     """Build the distribution charts of the published initiatives: category,
-    theme, region, department, kind of collectivity, label. Costs two queries
-    per chart."""
-    categories = dict(Category.objects.values_list("slug", "name"))
-    themes = dict(Theme.objects.values_list("slug", "name"))
-    regions = dict(Region.objects.values_list("code", "name"))
-    departments = {
-        code: f"{name} ({code})"
-        for code, name in Department.objects.values_list("code", "name")
-    }
-    kinds = {str(value): str(label) for value, label in Collectivity.Kind.choices}
-    labels = dict(LABEL_CHOICES)
-    labels["None"] = "sans label renseigné"
+    theme, region, department, kind of collectivity, label. Costs at most two
+    queries per chart."""
     return [
-        Chart(
-            "categorie",
-            "Initiatives par catégorie de l'enquête",
-            distribution("category__slug", categories, "category", list(categories)),
-        ),
-        Chart(
-            "theme",
-            "Initiatives par thème",
-            distribution("themes__slug", themes, "theme", list(themes)),
-        ),
-        Chart(
-            "region",
-            "Initiatives par région",
-            distribution("collectivity__department__region__code", regions, "region"),
-        ),
-        Chart(
-            "departement",
-            "Initiatives par département",
-            distribution("collectivity__department__code", departments, "department"),
-        ),
-        Chart(
-            "type",
-            "Initiatives par type de collectivité",
-            distribution("collectivity__kind", kinds, "kind"),
-        ),
-        Chart(
-            "label",
-            "Initiatives par label Villes Internet de la collectivité",
-            distribution("collectivity__label_level", labels, "label"),
-        ),
+        Chart(slug, title, distribution(FACETS[key], ordered))
+        for slug, key, title, ordered in CHARTS
     ]
 
 

@@ -1,4 +1,4 @@
-"""The two ways of counting facets (initiatives/facets.py) agree: the pair
+"""The two ways of counting facets (initiatives/facets/counts.py) agree: the pair
 table PostgreSQL's triggers keep up to date gives what counting the
 initiatives gives, after every kind of change."""
 
@@ -12,7 +12,10 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from initiatives import facets
+from initiatives.facets import counts, planning
+from initiatives.facets.counts import TOTAL, count, selection_sizes
+from initiatives.facets.planning import sized
+from initiatives.facets.registry import FACETS
 from initiatives.filters import InitiativeFilter
 from initiatives.models import Collectivity, Department, Initiative, Region, Theme
 from tests.factories import CollectivityFactory, InitiativeFactory
@@ -49,29 +52,31 @@ def every_way(params):
     data = QueryDict(urlencode(params, doseq=True))
     filterset = InitiativeFilter(data, queryset=Initiative.objects.published())
     assert filterset.is_valid(), filterset.errors
-    used = filterset.raw_counts()
-    computed = facets.computed(filterset.filtered_without, filterset.FACETS)
+    counted = count(filterset)
+    used = {**counted.values, TOTAL: counted.total}
+    computed = counts.computed(filterset.filtered_without, FACETS.keys())
     assert used == computed, params
     if connection.vendor == "postgresql":
         chosen = filterset.chosen_facets()
         requests = [
             ({n: keys for n, keys in chosen.items() if n != name}, [name])
-            for name in filterset.FACETS
+            for name in FACETS.keys()
         ]
-        requests.append((chosen, [facets.TOTAL]))
+        requests.append((chosen, [TOTAL]))
         within = filterset.searched() if params.get("q") else None
         tallied = {}
-        for answer in facets.tally(connection.alias, requests, within):
+        for answer in counts.tally(connection.alias, requests, within):
             tallied.update(answer)
         assert tallied == computed, params
-        known = filterset.known_total()
-        assert known == (None if params.get("q") else computed[facets.TOTAL]), params
+        sizes = selection_sizes(filterset)
+        known = sizes and sizes.selection
+        assert known == (None if params.get("q") else computed[TOTAL]), params
     listed = {initiative.pk for initiative in filterset.qs}
     assert listed == set(filterset.filtered_without(None).values_list("pk", flat=True))
     # Nothing counted yet: on PostgreSQL, the tokens' other form (EXISTS).
     uncounted = InitiativeFilter(data, queryset=Initiative.objects.published())
     assert {initiative.pk for initiative in uncounted.qs} == listed, params
-    assert computed[facets.TOTAL] == len(listed)
+    assert computed[TOTAL] == len(listed)
     return computed
 
 
@@ -86,7 +91,7 @@ def vigilance_point():
 
 def test_every_way_agrees_on_the_seed():
     counts = every_way({})
-    assert counts[facets.TOTAL] == Initiative.objects.published().count() > 0
+    assert counts[TOTAL] == Initiative.objects.published().count() > 0
     assert counts["department"]  # not vacuous
     assert_agree()
 
@@ -132,7 +137,7 @@ def test_pairs_survive_bulk_deletes():
     Initiative.objects.filter(collectivity__department__code="13").delete()
     assert_agree()
     Initiative.objects.all().delete()
-    assert every_way({})[facets.TOTAL] == 0
+    assert every_way({})[TOTAL] == 0
 
 
 @postgresql_only
@@ -155,18 +160,18 @@ def test_unfiltered_list_reads_the_pairs(client):
         response = client.get(reverse("initiatives:list"), {"department": "13"})
     assert response.status_code == 200
     sql = " ".join(query["sql"] for query in captured.captured_queries)
-    assert facets.PAIR_TABLE in sql
+    assert counts.PAIR_TABLE in sql
     assert "GROUP BY" not in sql
     assert response.context["page"].paginator.count == 6
 
 
 def test_when_the_pairs_answer():
     postgresql = connection.vendor == "postgresql"
-    assert facets.readable(connection.alias, {}) == postgresql
-    assert facets.readable(connection.alias, {"department": ["1", "2"]}) == postgresql
+    assert counts.readable(connection.alias, {}) == postgresql
+    assert counts.readable(connection.alias, {"department": ["1", "2"]}) == postgresql
     # Two facets, or two themes (an initiative may have both): counted.
-    assert not facets.readable(connection.alias, {"department": ["1"], "theme": ["2"]})
-    assert not facets.readable(connection.alias, {"theme": ["1", "2"]})
+    assert not counts.readable(connection.alias, {"department": ["1"], "theme": ["2"]})
+    assert not counts.readable(connection.alias, {"theme": ["1", "2"]})
 
 
 def test_counts_give_the_list_total(client):
@@ -208,28 +213,29 @@ def test_a_counted_narrow_selection_is_found_by_its_tokens_first(monkeypatch):
     data = QueryDict("department=62&theme=teletravail")
     filterset = InitiativeFilter(data, queryset=Initiative.objects.published())
     assert "EXISTS" in str(filterset.qs.query)  # size unknown: the planner's pick
-    total = filterset.total_count()
-    assert 0 < total <= facets.NARROW
-    assert "= ANY(ARRAY(" in str(filterset.qs.query)
-    assert len(filterset.qs) == total
-    monkeypatch.setattr(facets, "NARROW", total - 1)
-    assert "EXISTS" in str(filterset.qs.query)
-    assert len(filterset.qs.all()) == total
+    sizes = count(filterset).sizes
+    total = sizes.selection
+    assert 0 < total <= planning.NARROW
+    assert "= ANY(ARRAY(" in str(sized(filterset.qs, sizes).query)
+    assert len(sized(filterset.qs, sizes)) == total
+    monkeypatch.setattr(planning, "NARROW", total - 1)
+    assert "EXISTS" in str(sized(filterset.qs, planning.Sizes(total)).query)
+    assert len(sized(filterset.qs, planning.Sizes(total))) == total
 
 
 def test_a_page_walks_its_index_when_that_costs_less_than_finding():
-    sizes = facets.Sizes
+    sizes = planning.Sizes
     # 40 000 of 1 000 000, page 1: about 500 probes against 40 000 lookups.
-    assert facets.plan(sizes(40_000, 1_000_000), 20, walkable=True) == "walk"
+    assert planning.plan(sizes(40_000, 1_000_000), 20, walkable=True) == "walk"
     # The same page 100 deep: 50 000 probes, more than finding.
-    assert facets.plan(sizes(40_000, 1_000_000), 2_000, walkable=True) == "find"
+    assert planning.plan(sizes(40_000, 1_000_000), 2_000, walkable=True) == "find"
     # A narrow selection, or one whose order no index gives: found.
-    assert facets.plan(sizes(900, 1_000_000), 20, walkable=True) == "find"
-    assert facets.plan(sizes(900, 1_000_000), 20, walkable=False) == "find"
+    assert planning.plan(sizes(900, 1_000_000), 20, walkable=True) == "find"
+    assert planning.plan(sizes(900, 1_000_000), 20, walkable=False) == "find"
     # Uncounted, or too wide to find without knowing the catalogue: the planner's.
-    assert facets.plan(sizes(), 20, walkable=True) == "planner"
-    assert facets.plan(sizes(40_000, None), 20, walkable=True) == "planner"
-    assert facets.plan(sizes(40_000, 1_000_000), 20, walkable=False) == "planner"
+    assert planning.plan(sizes(), 20, walkable=True) == "planner"
+    assert planning.plan(sizes(40_000, None), 20, walkable=True) == "planner"
+    assert planning.plan(sizes(40_000, 1_000_000), 20, walkable=False) == "planner"
 
 
 @pytest.mark.parametrize(
@@ -245,7 +251,7 @@ def test_a_page_walks_its_index_when_that_costs_less_than_finding():
 )
 def test_which_orders_an_index_gives(order, walkable):
     query = Initiative.objects.order_by(*order).query
-    assert facets.walks_an_index(query) == walkable
+    assert planning.walks_an_index(query) == walkable
 
 
 @postgresql_only
@@ -253,7 +259,7 @@ def test_which_orders_an_index_gives(order, walkable):
 def test_every_plan_gives_the_same_pages(sort):
     data = QueryDict(f"region=32&kind=commune&sort={sort}")
     filterset = InitiativeFilter(data, queryset=Initiative.objects.published())
-    total = filterset.total_count()
+    total = count(filterset).total
     assert total > 6  # two pages of 4, the second partial
     forms = {
         "walk": "(SELECT t.tokens &&",
@@ -262,14 +268,13 @@ def test_every_plan_gives_the_same_pages(sort):
     }
     # Sizes that make each plan the chosen one for pages of 4 (1: walk).
     forced = {
-        "walk": facets.Sizes(total, 1),
-        "find": facets.Sizes(total, None),
-        "planner": facets.Sizes(),
+        "walk": planning.Sizes(total, 1),
+        "find": planning.Sizes(total, None),
+        "planner": planning.Sizes(),
     }
     pages = {}
     for how, sizes in forced.items():
-        filterset._sizes = sizes
-        ids = filterset.qs.values_list("pk", flat=True)
+        ids = sized(filterset.qs, sizes).values_list("pk", flat=True)
         sql = str(ids[4:8].query)
         assert forms[how] in sql, how
         assert all(form not in sql for name, form in forms.items() if name != how)
