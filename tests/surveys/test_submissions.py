@@ -3,6 +3,7 @@ import io
 import os
 import tempfile
 import threading
+import time
 from smtplib import SMTPException
 
 import pytest
@@ -18,7 +19,7 @@ from django.utils import timezone
 from PIL import Image
 
 from initiatives.models import Category, Initiative, Theme
-from surveys.forms import form_token
+from surveys.forms import FORM_TOKEN_MAX_AGE, form_token
 from surveys.images import MESSAGES
 from surveys.models import Submission, Survey
 from tests.surveys.test_images import HOSTILE
@@ -195,6 +196,44 @@ def test_form_sent_too_fast_is_refused(client):
     response = post(client, answer())
     assert "envoyé trop vite" in response.text
     assert stored() == before
+
+
+def token_shown(seconds_ago, monkeypatch):
+    """Sign the form's token as if the form had been shown `seconds_ago`."""
+    shown_at = time.time() - seconds_ago
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "time", lambda: shown_at)
+        return form_token()
+
+
+@override_settings(SUBMISSION_MIN_SECONDS=3)
+@pytest.mark.parametrize(
+    ("seconds_ago", "message"),
+    [
+        (FORM_TOKEN_MAX_AGE + 3600, "ouvert il y a plus de 24 heures"),
+        (2 * 24 * 3600, "ouvert il y a plus de 24 heures"),
+        (2, "envoyé trop vite"),
+    ],
+)
+def test_form_shown_too_long_or_too_short_ago_is_refused(
+    client, monkeypatch, seconds_ago, message
+):
+    before = stored()
+    response = post(client, answer(started=token_shown(seconds_ago, monkeypatch)))
+    assert response.status_code == 200
+    errors = response.context["form"].errors["started"]
+    assert [message in error for error in errors] == [True]
+    assert message in response.text
+    assert stored() == before
+
+
+@override_settings(SUBMISSION_MIN_SECONDS=3)
+@pytest.mark.parametrize("seconds_ago", [4, 3600, FORM_TOKEN_MAX_AGE - 60])
+def test_form_shown_within_a_day_is_accepted(client, monkeypatch, seconds_ago):
+    before = stored()
+    response = post(client, answer(started=token_shown(seconds_ago, monkeypatch)))
+    assert response.status_code == 302
+    assert stored() == (before[0] + 1, before[1] + 1)
 
 
 @NO_WAIT
