@@ -107,23 +107,34 @@ class SubmissionForm(forms.ModelForm):
             )
         return ""
 
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and self.has_error("started"):
+            # Shown again with a new token: the refused one would be refused
+            # again however right the other answers are.
+            self.data = self.data.copy()
+            self.data["started"] = form_token()
+
     def clean_started(self):
+        token = self.cleaned_data["started"]
         signer = signing.TimestampSigner(salt=FORM_TOKEN_SALT)
         try:
-            signer.unsign(self.cleaned_data["started"], max_age=FORM_TOKEN_MAX_AGE)
-            signer.unsign(
-                self.cleaned_data["started"],
-                max_age=settings.SUBMISSION_MIN_SECONDS,
-            )
-        except signing.SignatureExpired:
-            # Old enough to have been filled by a person: accepted, unless it is
-            # older than a day, which the first check refused.
-            return self.cleaned_data["started"]
+            signer.unsign(token, max_age=FORM_TOKEN_MAX_AGE)
+        except signing.SignatureExpired as error:
+            raise forms.ValidationError(
+                "Le formulaire a été ouvert il y a plus de 24 heures : rechargez la "
+                "page, vérifiez vos réponses puis envoyez-le à nouveau.",
+                code="stale",
+            ) from error
         except signing.BadSignature as error:
             raise forms.ValidationError(
                 "Le formulaire a expiré : rechargez la page et envoyez-le à nouveau.",
                 code="expired",
             ) from error
+        try:
+            signer.unsign(token, max_age=settings.SUBMISSION_MIN_SECONDS)
+        except signing.SignatureExpired:
+            return token  # old enough to have been filled by a person
         raise forms.ValidationError(
             "Le formulaire a été envoyé trop vite. Vérifiez vos réponses puis "
             "envoyez-le à nouveau.",

@@ -16,12 +16,14 @@ import sys
 import time
 from base64 import b32decode
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django_otp.oath import TOTP
 from playwright.sync_api import sync_playwright
 
+from tests.browser.helpers import axe_results
 from tests.servers import free_port, manage, own_database, stop, wait_until_serving
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -38,6 +40,8 @@ CHROMIUM_ARGS = [
 # Tables a browser test reports (the page weights), printed after the run's
 # results, passing or not.
 REPORTS = pytest.StashKey[list[str]]()
+# The checks axe-core could not decide, by page: reported after the run.
+AXE_INCOMPLETE = pytest.StashKey[dict[str, list[str]]]()
 STAFF_USERNAME = "equipe"
 STAFF_PASSWORD = "mot-de-passe-des-tests-navigateur"
 
@@ -45,6 +49,20 @@ STAFF_PASSWORD = "mot-de-passe-des-tests-navigateur"
 def pytest_terminal_summary(terminalreporter, config):
     for report in config.stash.get(REPORTS, []):
         terminalreporter.write_line(report)
+    if AXE_INCOMPLETE in config.stash:
+        terminalreporter.write_line(
+            _axe_incomplete_report(config.stash[AXE_INCOMPLETE])
+        )
+
+
+def _axe_incomplete_report(incomplete):
+    """List, page by page, the checks axe-core could not decide."""
+    if not any(incomplete.values()):
+        return f"axe-core decided every check on the {len(incomplete)} pages it ran on."
+    lines = ["axe-core could not decide (incomplete, to check by hand):"]
+    for page, results in incomplete.items():
+        lines += [f"{page}: {result}" for result in results]
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="package")
@@ -166,6 +184,25 @@ def _new_page(browser, live_url, **options):
     context.set_default_timeout(5_000)
     context.set_default_navigation_timeout(15_000)
     return context, context.new_page()
+
+
+@pytest.fixture
+def axe_check(request):
+    """Check the page shown with axe-core: fail on any WCAG 2.1 A/AA violation
+    and on colour contrast axe could not decide (the page must let it decide);
+    record the other undecided checks for the report after the run."""
+
+    def check(page, name=None):
+        violations, incomplete = axe_results(page)
+        name = name or urlsplit(page.url)._replace(scheme="", netloc="").geturl()
+        request.config.stash.setdefault(AXE_INCOMPLETE, {})[name] = incomplete
+        assert not violations, "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(violations)
+        contrast = [line for line in incomplete if line.startswith("color-contrast")]
+        assert not contrast, "axe-core could not decide contrast:\n" + "\n".join(
+            contrast
+        )
+
+    return check
 
 
 @pytest.fixture

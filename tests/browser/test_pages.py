@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.helpers import axe_violations, other_host_requests
+from tests.browser.helpers import other_host_requests
 
 pytestmark = pytest.mark.browser
 
@@ -38,12 +38,11 @@ every_page = pytest.mark.parametrize(
 
 
 @every_page
-def test_page_has_no_accessibility_violations(page, path, status):
+def test_page_has_no_accessibility_violations(page, axe_check, path, status):
     response = page.goto(path)
 
     assert response.status == status
-    violations = axe_violations(page)
-    assert not violations, "axe-core (WCAG 2.1 A/AA):\n" + "\n".join(violations)
+    axe_check(page, path)
 
 
 @every_page

@@ -14,7 +14,19 @@ pytestmark = pytest.mark.browser
 TITLE = "Un atelier numérique itinérant pour les aînés"
 
 
-def test_submission_then_publication_then_public(page, live_url, staff_codes):
+def test_form_errors_are_accessible(page, axe_check):
+    page.goto("/proposer/")
+    page.get_by_label("Titre de l'initiative").fill(TITLE)
+    page.get_by_role("button", name="Envoyer la proposition").click()
+
+    expect(page.locator("#erreurs")).to_contain_text("Le formulaire contient")
+    assert page.title().startswith("Erreurs")
+    axe_check(page, "/proposer/ (erreurs)")
+
+
+def test_submission_then_publication_then_public(
+    page, live_url, staff_codes, axe_check
+):
     page.goto("/proposer/")
     page.get_by_label("Votre collectivité").fill("Aurillac")
     page.get_by_label("Titre de l'initiative").fill(TITLE)
@@ -32,6 +44,7 @@ def test_submission_then_publication_then_public(page, live_url, staff_codes):
     page.get_by_role("button", name="Envoyer la proposition").click()
     page.wait_for_url("**/proposer/merci/")
     assert "bien reçue" in page.locator("h1").inner_text()
+    axe_check(page)
 
     # Not public yet.
     page.goto("/initiatives/?q=atelier+itinerant")

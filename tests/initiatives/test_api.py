@@ -38,6 +38,36 @@ INITIATIVE_KEYS = {
     "updated_at",
 }
 PERSONAL = ["submitter", "email", "review_note", "reviewed_by", "consent"]
+# French words each field of the Initiative schema must show in its title or
+# description: a field left undescribed would show its English name instead.
+INITIATIVE_DOCS = {
+    "url": "Adresse de cet objet",
+    "page_url": "Adresse de la page",
+    "slug": "Identifiant",
+    "title": "Titre",
+    "summary": "Résumé",
+    "description": "Description",
+    "results": "Résultats",
+    "website": "Site internet",
+    "collectivity": "collectivité",
+    "department": "département",
+    "region": "région",
+    "category": "catégorie",
+    "themes": "thèmes",
+    "vigilance_points": "points de vigilance",
+    "period": "Période",
+    "period_label": "Période",
+    "started_on": "Date de début",
+    "ended_on": "Date de fin",
+    "outcome": "Et après",
+    "outcome_label": "advenu",
+    "is_featured": "à la une",
+    "image": "image",
+    "source_note": "Source",
+    "published_at": "Publiée le",
+    "created_at": "Créée le",
+    "updated_at": "Mise à jour le",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -313,7 +343,11 @@ def test_schema_documents_every_endpoint_in_french(client):
     assert {"q", "department", "theme", "label", "page", "page_size"} <= set(parameters)
     assert parameters["department"]["description"]
     fields = schema["components"]["schemas"]["Initiative"]["properties"]
-    assert "Résumé" in fields["summary"].get("description", "") or fields["summary"]
+    assert set(fields) == set(INITIATIVE_DOCS) == INITIATIVE_KEYS
+    for name, words in INITIATIVE_DOCS.items():
+        docs = [fields[name].get("title", ""), fields[name].get("description", "")]
+        assert any(words in text for text in docs), (name, docs)
+        assert docs[1] != name, name  # not the English name as a last resort
 
 
 def test_docs_are_served_by_the_site(client):

@@ -50,13 +50,12 @@ def csv_slugs(client, query):
 def test_html_api_and_csv_select_the_same_initiatives(client, query):
     cache.clear()
     html = html_slugs(client, query)
+    assert html  # the comparison is not between empty sets
     assert html == api_slugs(client, query) == csv_slugs(client, query)
-    if query.get("department") == "13":
-        assert html  # the comparison is not between empty sets
 
 
 def test_search_with_and_without_accents_agrees_everywhere(client):
     cache.clear()
-    assert html_slugs(client, {"q": "teletravail"}) == api_slugs(
-        client, {"q": "Télétravail"}
-    )
+    html = html_slugs(client, {"q": "teletravail"})
+    assert html
+    assert html == api_slugs(client, {"q": "Télétravail"})

@@ -1,7 +1,9 @@
 import datetime
 import io
 import os
+import re
 import tempfile
+import time
 from smtplib import SMTPException
 
 import pytest
@@ -21,7 +23,7 @@ from core.images import MESSAGES
 from core.models import Mail
 from initiatives.models import Category, Initiative, Theme
 from surveys import submissions
-from surveys.forms import form_token
+from surveys.forms import FORM_TOKEN_MAX_AGE, form_token
 from surveys.models import Submission, Survey
 from tests.core.test_images import HOSTILE
 
@@ -213,6 +215,54 @@ def test_form_sent_too_fast_is_refused(client):
     response = post(client, answer())
     assert "envoyé trop vite" in response.text
     assert stored() == before
+
+
+def token_shown(seconds_ago, monkeypatch):
+    """Sign the form's token as if the form had been shown `seconds_ago`."""
+    shown_at = time.time() - seconds_ago
+    with monkeypatch.context() as patch:
+        patch.setattr(time, "time", lambda: shown_at)
+        return form_token()
+
+
+@override_settings(SUBMISSION_MIN_SECONDS=3)
+@pytest.mark.parametrize(
+    ("seconds_ago", "message"),
+    [
+        (FORM_TOKEN_MAX_AGE + 3600, "ouvert il y a plus de 24 heures"),
+        (2 * 24 * 3600, "ouvert il y a plus de 24 heures"),
+        (2, "envoyé trop vite"),
+    ],
+)
+def test_form_shown_too_long_or_too_short_ago_is_refused(
+    client, monkeypatch, seconds_ago, message
+):
+    before = stored()
+    response = post(client, answer(started=token_shown(seconds_ago, monkeypatch)))
+    assert response.status_code == 200
+    errors = response.context["form"].errors["started"]
+    assert [message in error for error in errors] == [True]
+    assert message in response.text
+    assert stored() == before
+
+
+@NO_WAIT
+def test_a_stale_form_comes_back_ready_to_send(client, monkeypatch):
+    stale = token_shown(2 * 24 * 3600, monkeypatch)
+    response = post(client, answer(started=stale))
+    assert response.status_code == 200
+    fresh = re.search(r'name="started" value="([^"]+)"', response.text)[1]
+    assert fresh != stale
+    assert post(client, answer(started=fresh)).status_code == 302
+
+
+@override_settings(SUBMISSION_MIN_SECONDS=3)
+@pytest.mark.parametrize("seconds_ago", [4, 3600, FORM_TOKEN_MAX_AGE - 60])
+def test_form_shown_within_a_day_is_accepted(client, monkeypatch, seconds_ago):
+    before = stored()
+    response = post(client, answer(started=token_shown(seconds_ago, monkeypatch)))
+    assert response.status_code == 302
+    assert stored() == (before[0] + 1, before[1] + 1)
 
 
 @NO_WAIT
