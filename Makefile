@@ -77,6 +77,7 @@ lint: install
 
 test: lint chromium
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=1 $(PY) manage.py facet_migration --check
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The browser tests drive Debian's Chromium: installed here when make runs as

@@ -22,6 +22,7 @@ from django.db import connection
 from django.urls import reverse
 
 from core import page_cache
+from initiatives.facets import tokens
 from initiatives.models import Initiative
 from tests.factories import InitiativeFactory, ThemeFactory
 from vigilance.models import VigilancePoint
@@ -381,3 +382,37 @@ def test_a_rebuild_renews_the_content_version(settings):
     version = page_cache.content_version()
     call_command("rebuild_facet_counts", stdout=StringIO())
     assert page_cache.content_version() != version
+
+
+@postgresql_only
+def test_the_database_runs_what_the_facet_registry_declares():
+    """A registry changed without its migration (`manage.py facet_migration`)
+    fails here: the installed functions and triggers are those it writes."""
+    with connection.cursor() as cursor:
+        for function in tokens.functions():
+            cursor.execute(
+                "SELECT prosrc FROM pg_proc WHERE proname = %s", [function.name]
+            )
+            assert cursor.fetchall() == [(function.body,)], function.name
+        cursor.execute(
+            "SELECT tgname, tgrelid::regclass::text, pg_get_triggerdef(oid) "
+            "FROM pg_trigger WHERE tgname LIKE 'initiatives\\_facets\\_%%' "
+            "AND NOT tgisinternal"
+        )
+        installed = {
+            name: (table, " ".join(sql.split())) for name, table, sql in cursor
+        }
+    declared = {
+        trigger.name: (trigger.table, " ".join(trigger.sql.rstrip(";").split()))
+        for trigger in tokens.triggers()
+    }
+    assert installed.keys() == declared.keys()
+    for name, (table, sql) in declared.items():
+        assert installed[name][0] == table, name
+        assert installed[name][1].replace("public.", "") == sql, name
+
+
+def test_no_facet_migration_is_missing():
+    output = StringIO()
+    call_command("facet_migration", "--check", stdout=output)
+    assert "déjà" in output.getvalue()
