@@ -116,7 +116,9 @@ def load_regions_and_departments() -> Report:
 
 
 def collectivity_rows() -> list[dict[str, Any]]:
-    """Read every commune and intercommunality of the reference geography."""
+    """Read every commune and intercommunality of the reference geography. An
+    intercommunality's population is its members' (the communes' legal
+    populations, one vintage), not the DGCL's figure of another year."""
     rows = [
         {
             "code": item["code"],
@@ -129,6 +131,7 @@ def collectivity_rows() -> list[dict[str, Any]]:
         }
         for item in read_table(GEOGRAPHY / "communes.json")
     ]
+    populations = {row["code"]: row["population"] for row in rows}
     rows += [
         {
             "code": item["siren"],
@@ -136,13 +139,18 @@ def collectivity_rows() -> list[dict[str, Any]]:
             "kind": item["kind"],
             "department": item["department"],
             "siren": item["siren"],
-            "population": item["population"],
+            "population": members_population(item, populations) or item["population"],
             "postcodes": "",
             "members": item["members"],
         }
         for item in read_table(GEOGRAPHY / "epcis.json")
     ]
     return rows
+
+
+def members_population(item: dict[str, Any], populations: dict[str, int]) -> int:
+    """The sum of an intercommunality's members' populations (0 if none known)."""
+    return sum(populations.get(code) or 0 for code in item["members"])
 
 
 def collectivity_slug(row: dict[str, Any]) -> str:

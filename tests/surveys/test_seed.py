@@ -170,3 +170,10 @@ def test_seed_command_restores_edited_seed_rows():
     assert "Données chargées" in out.getvalue()
     assert Collectivity.objects.get(code="13056").name == "Martigues"
     assert not Initiative.objects.filter(title="Modifié").exists()
+
+
+def test_an_intercommunality_counts_its_members_population():
+    epci = Collectivity.objects.get(code="248900334")  # CA du Grand Sénonais
+    members = epci.members.all()
+    assert members.count() > 1
+    assert epci.population == sum(member.population for member in members)
