@@ -95,6 +95,29 @@ class CollectivityKind(models.TextChoices):
     METROPOLE = "metropole", "métropole"
 
 
+class PopulationBand(models.TextChoices):
+    UNDER_2K = "moins-de-2000", "moins de 2 000 habitants"
+    UNDER_10K = "2000-10000", "2 000 à 10 000 habitants"
+    UNDER_50K = "10000-50000", "10 000 à 50 000 habitants"
+    UNDER_100K = "50000-100000", "50 000 à 100 000 habitants"
+    OVER_100K = "plus-de-100000", "plus de 100 000 habitants"
+
+
+# The lower bound of each band, in PopulationBand's order.
+BAND_FLOORS = [0, 2_000, 10_000, 50_000, 100_000]
+
+
+def population_band():
+    """The band of a population, as the database computes it."""
+    bands = list(zip(BAND_FLOORS[1:], PopulationBand.values, strict=False))
+    return Case(
+        *[When(population__lt=floor, then=Value(band)) for floor, band in bands],
+        When(population__isnull=False, then=Value(PopulationBand.OVER_100K)),
+        default=None,
+        output_field=models.CharField(max_length=20),
+    )
+
+
 class CollectivityQuerySet(models.QuerySet):
     def communes(self):
         return self.filter(kind=Collectivity.Kind.COMMUNE)
@@ -163,6 +186,13 @@ class Collectivity(models.Model):
         "peuplée.",
     )
     population = models.PositiveIntegerField("population", null=True, blank=True)
+    population_band = models.GeneratedField(
+        expression=population_band(),
+        output_field=models.CharField(
+            "taille", max_length=20, choices=PopulationBand, null=True
+        ),
+        db_persist=True,
+    )
     postcodes = models.CharField(
         "codes postaux",
         max_length=200,

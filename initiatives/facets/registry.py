@@ -35,6 +35,7 @@ from ..models import (
     Collectivity,
     Department,
     Initiative,
+    PopulationBand,
     Region,
     Theme,
 )
@@ -201,6 +202,12 @@ FACETS = Registry(
             "Type de collectivité",
             "collectivity__kind",
             Choices(tuple(Collectivity.Kind.choices)),
+        ),
+        Facet(
+            "size",
+            "Taille de la collectivité",
+            "collectivity__population_band",
+            Choices(tuple(PopulationBand.choices)),
         ),
         Facet(
             "label",

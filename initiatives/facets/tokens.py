@@ -105,12 +105,18 @@ def facet_tokens(facet: Facet) -> str:
     value, field = column(facet)
     if isinstance(field, models.BooleanField):
         return f"CASE WHEN {value} THEN ARRAY['{facet.key}:1'] ELSE '{{}}'::text[] END"
-    if field.null:
+    if may_be_null(field):
         return (
             f"CASE WHEN {value} IS NULL THEN '{{}}'::text[] "
             f"ELSE ARRAY['{facet.key}:' || {value}] END"
         )
     return f"ARRAY['{facet.key}:' || {value}]"
+
+
+def may_be_null(field: models.Field) -> bool:
+    """A generated column is as nullable as its output field says."""
+    output = getattr(field, "output_field", None) if field.generated else None
+    return field.null or bool(output and output.null)
 
 
 def joins() -> str:

@@ -52,6 +52,7 @@ PLAIN_PATHS = {
     "region": "collectivity__department__region__code",
     "department": "collectivity__department__code",
     "kind": "collectivity__kind",
+    "size": "collectivity__population_band",
     "label": "collectivity__label_level",
     "vigilance": "vigilance_points__slug",
     "period": "period",

@@ -8,7 +8,7 @@ from initiatives.facets.counts import count
 from initiatives.facets.options import by_value, facet_options
 from initiatives.facets.registry import FACETS
 from initiatives.filters import InitiativeFilter
-from initiatives.models import Department, Initiative, Theme
+from initiatives.models import Collectivity, Department, Initiative, Theme
 from tests.factories import CollectivityFactory, InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -237,3 +237,22 @@ def test_removal_urls_drop_one_value_and_the_page():
 def test_feed_url_keeps_the_filters():
     url = links.feed_url(run(department="13", sort="title", page="3").data)
     assert url == "/initiatives/flux.atom?department=13"
+
+
+def test_size_facet_finds_what_towns_of_a_size_did():
+    """Béthune (about 25 000 inhabitants) is among towns of 10 000 to 50 000;
+    Martigues (about 48 000) too, Beauvais (about 56 000) is not."""
+    found = towns(results(size="10000-50000"))
+    assert {"Béthune", "Martigues"} <= found
+    assert "Beauvais" not in found
+    for initiative in results(size=["moins-de-2000", "2000-10000"]):
+        assert initiative.collectivity.population < 10_000
+
+
+def test_an_intercommunality_is_sized_by_its_members():
+    sens = Collectivity.objects.get(code="248900334")  # CA du Grand Sénonais
+    members = sum(member.population for member in sens.members.all())
+    assert members < 100_000
+    assert sens.population_band == (
+        "50000-100000" if members >= 50_000 else "10000-50000"
+    )
