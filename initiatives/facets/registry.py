@@ -23,11 +23,10 @@ import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import connections, models
 from django.db.models import CharField, F, Value, Window
 from django.db.models.functions import Concat, RowNumber
-
-from vigilance.models import VigilancePoint
 
 from ..models import (
     LABEL_MAX,
@@ -43,12 +42,19 @@ from ..models import (
 
 @dataclass(frozen=True)
 class Listed:
-    """Values that are the rows of `model`, named in URLs by `field`, shown
-    as `label` (an expression on the model)."""
+    """Values that are the rows of a model, named in URLs by `field`, shown as
+    `label` (an expression on the model). Another app's model is named by its
+    label ("vigilance.VigilancePoint"): the catalogue imports no other app."""
 
-    model: type[models.Model]
+    source: type[models.Model] | str
     field: str
     label: models.Expression
+
+    @property
+    def model(self) -> type[models.Model]:
+        if isinstance(self.source, str):
+            return apps.get_model(self.source)
+        return self.source
 
 
 @dataclass(frozen=True)
@@ -219,7 +225,7 @@ FACETS = Registry(
             "vigilance",
             "Point de vigilance",
             "vigilance_points",
-            Listed(VigilancePoint, "slug", F("title")),
+            Listed("vigilance.VigilancePoint", "slug", F("title")),
         ),
         Facet("period", "Période", "period", Choices(tuple(Initiative.Period.choices))),
         Facet(
