@@ -2,19 +2,19 @@
 and the initiatives."""
 
 from .choices import (
-    BAND_FLOORS,
     LABEL_MAX,
     CollectivityKind,
     InitiativeOutcome,
     InitiativePeriod,
     InitiativeStatus,
-    PopulationBand,
 )
 from .geography import (
+    BAND_FLOORS,
     Collectivity,
     CollectivityQuerySet,
     Department,
     DepartmentQuerySet,
+    PopulationBand,
     Region,
     population_band,
 )

@@ -13,18 +13,6 @@ class CollectivityKind(models.TextChoices):
     METROPOLE = "metropole", "métropole"
 
 
-class PopulationBand(models.TextChoices):
-    UNDER_2K = "moins-de-2000", "moins de 2 000 habitants"
-    UNDER_10K = "2000-10000", "2 000 à 10 000 habitants"
-    UNDER_50K = "10000-50000", "10 000 à 50 000 habitants"
-    UNDER_100K = "50000-100000", "50 000 à 100 000 habitants"
-    OVER_100K = "plus-de-100000", "plus de 100 000 habitants"
-
-
-# The lower bound of each band, in PopulationBand's order.
-BAND_FLOORS = [0, 2_000, 10_000, 50_000, 100_000]
-
-
 class InitiativeStatus(models.TextChoices):
     SUBMITTED = "submitted", "soumise"
     PUBLISHED = "published", "publiée"

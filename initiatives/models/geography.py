@@ -10,13 +10,7 @@ from core.reverse import cached_reverse
 from core.validators import no_control_characters
 
 from ..search import fold
-from .choices import (
-    BAND_FLOORS,
-    LABEL_MAX,
-    CollectivityKind,
-    InitiativeStatus,
-    PopulationBand,
-)
+from .choices import LABEL_MAX, CollectivityKind, InitiativeStatus
 
 
 class Region(models.Model):
@@ -78,6 +72,18 @@ class Department(models.Model):
 
     def get_absolute_url(self):
         return cached_reverse("initiatives:department_detail", self.code)
+
+
+class PopulationBand(models.TextChoices):
+    UNDER_2K = "moins-de-2000", "moins de 2 000 habitants"
+    UNDER_10K = "2000-10000", "2 000 à 10 000 habitants"
+    UNDER_50K = "10000-50000", "10 000 à 50 000 habitants"
+    UNDER_100K = "50000-100000", "50 000 à 100 000 habitants"
+    OVER_100K = "plus-de-100000", "plus de 100 000 habitants"
+
+
+# The lower bound of each band, in PopulationBand's order.
+BAND_FLOORS = [0, 2_000, 10_000, 50_000, 100_000]
 
 
 def population_band():
