@@ -1,19 +1,12 @@
-"""Open-data files: streamed CSV and JSON, their Table Schema, README and the
-DCAT catalogue that lets a national portal harvest them."""
+"""What the open-data files are: their Table Schema, their README and the DCAT
+catalogue that lets a national portal harvest them."""
 
-import contextlib
 import datetime
-import json
-from collections.abc import Iterator
-from itertools import chain
 from typing import Any
 
-from django.db import connections, transaction
-from django.db.models import QuerySet
-from django.http import StreamingHttpResponse
 from django.urls import reverse
 
-from .serializers import CSV_CELLS, JSON_CELLS, Column, rows
+from .columns import Column
 
 LICENCE = {
     "title": "Licence Ouverte / Open Licence version 2.0",
@@ -31,8 +24,6 @@ FORMULA_NOTE = (
     "apostrophe (« '=1+1 »), pour qu'aucun tableur ne l'exécute comme une "
     "formule ; le JSON et l'API donnent le texte tel quel."
 )
-encode_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps, reused
-CHUNK_ROWS = 2000  # rows per database fetch and per write to the response
 
 DATASETS = {
     "initiatives": {
@@ -60,93 +51,6 @@ DATASETS = {
         "schema": "initiatives:data_collectivities_schema",
     },
 }
-
-
-def reading(using: str):
-    """Hold a transaction while an export reads its rows, on PostgreSQL. Outside
-    one, Django declares its server-side cursor WITH HOLD, and PostgreSQL then
-    computes and stores the whole result before sending the first row (seconds,
-    and a temporary file, for a million rows); inside, rows come as they are read.
-    Not on SQLite, where the transaction would take the write lock (IMMEDIATE
-    mode) and make submissions wait for the download. Read-only: no savepoint."""
-    if connections[using].vendor == "postgresql":
-        return transaction.atomic(using, savepoint=False)
-    return contextlib.nullcontext()
-
-
-def csv_cell(value: Any) -> str:
-    """Write one cell as csv.writer does by default in a row of several cells
-    (minimal quoting, doubled quotes, None empty). csv.writer looks at each
-    character in turn: on our long descriptions, that was half of an export."""
-    text = "" if value is None else str(value)
-    if '"' in text:
-        return '"' + text.replace('"', '""') + '"'
-    if "," in text or "\n" in text or "\r" in text:
-        return f'"{text}"'
-    return text
-
-
-def csv_lines(rows: list[tuple]) -> str:
-    """Write rows as CSV lines, each ending in CRLF, a column at a time."""
-    columns = [map(csv_cell, column) for column in zip(*rows, strict=True)]
-    lines = map(",".join, zip(*columns, strict=True))
-    return "".join(line + "\r\n" for line in lines)
-
-
-def csv_chunks(columns: list[Column], queryset: QuerySet, base: str):
-    """The CSV's header, then its rows; the first chunk holds the first rows
-    (see primed)."""
-    head = csv_lines([[column.name for column in columns]])
-    with reading(queryset.db):
-        for chunk in rows(queryset, columns, base, CSV_CELLS, CHUNK_ROWS):
-            yield head + csv_lines(chunk)
-            head = ""
-    if head:  # no row
-        yield head
-
-
-def json_chunks(columns: list[Column], queryset: QuerySet, base: str):
-    """A JSON array, its first chunk holding the first rows (see primed)."""
-    names = [column.name for column in columns]
-    separator = "[\n"
-    with reading(queryset.db):
-        for chunk in rows(queryset, columns, base, JSON_CELLS, CHUNK_ROWS):
-            yield separator + ",\n".join(
-                encode_json(dict(zip(names, row, strict=True))) for row in chunk
-            )
-            separator = ",\n"
-    yield "[\n]\n" if separator == "[\n" else "\n]\n"
-
-
-def primed(chunks: Iterator[str]) -> Iterator[str]:
-    """Produce the first chunk now, before the response starts: a database
-    that does not answer fails the request (503, portal.views.server_error)
-    instead of breaking off a download that answered 200."""
-    first = next(chunks, None)
-    return chain([] if first is None else [first], chunks)
-
-
-def attachment(response: StreamingHttpResponse, filename: str):
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def csv_response(filename: str, columns: list[Column], queryset, base: str):
-    """Stream a CSV file: UTF-8, comma-separated, with a header row."""
-    response = StreamingHttpResponse(
-        primed(csv_chunks(columns, queryset, base)),
-        content_type="text/csv; charset=utf-8",
-    )
-    return attachment(response, filename)
-
-
-def json_response(filename: str, columns: list[Column], queryset, base: str):
-    """Stream a JSON array of objects with the CSV's keys."""
-    response = StreamingHttpResponse(
-        primed(json_chunks(columns, queryset, base)),
-        content_type="application/json; charset=utf-8",
-    )
-    return attachment(response, filename)
 
 
 def table_schema(name: str, columns: list[Column], base: str) -> dict[str, Any]:
