@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import TextChoices
 from django.urls import reverse
 
-from ..models import Initiative
+from ..models import Collectivity, Initiative
 
 LIST_SEPARATOR = "|"
 # A slug that no route holds: page URLs are reversed once around it.
@@ -25,22 +26,38 @@ class Column:
     # many-to-many relation and the field of each item ("themes__slug").
     source: str
     required: bool = False
-    extra: dict = field(default_factory=dict)
+    # Table Schema constraints beyond "required" ("unique", "pattern"…).
+    constraints: dict[str, Any] = field(default_factory=dict)
+    # The model's choices that hold the column's values: the schema's "enum",
+    # and the description lists them with their French labels.
+    choices: type[TextChoices] | None = None
+    format: str | None = None  # Table Schema's, e.g. "uri"
     # Given the site's base URL, make the function that turns the source value
     # into the cell: called once per download, not once per row.
     prepare: Callable[[str], Callable[[Any], Any]] | None = None
 
     def schema(self) -> dict[str, Any]:
+        """Describe the column as a Table Schema field."""
+        description = self.description
+        constraints = {"required": self.required, **self.constraints}
+        if self.choices:
+            values = (
+                value if label == value else f"{value} « {label} »"
+                for value, label in self.choices.choices
+            )
+            description += " : " + ", ".join(values) + "."
+            constraints["enum"] = self.choices.values
         described = {
             "name": self.name,
             "type": self.type,
-            "description": self.description,
+            "description": description,
             "example": self.example,
-            "constraints": {"required": self.required},
+            "constraints": constraints,
         }
         if self.type == "list":
             described.update(delimiter=LIST_SEPARATOR, itemType="string")
-        described.update(self.extra)
+        if self.format:
+            described["format"] = self.format
         return described
 
 
@@ -92,6 +109,47 @@ def image_url(base_url):
     return lambda name: base_url + storage.url(name) if name else None
 
 
+def place_columns(department: str, examples: tuple[str, ...]) -> list[Column]:
+    """The department and region columns of rows whose department is the
+    relation `department`; `examples` are their four example cells."""
+    code, name, region_code, region_name = examples
+    region = f"{department}__region"
+    return [
+        Column(
+            "department_code",
+            "string",
+            "Code INSEE du département.",
+            code,
+            f"{department}__code",
+            required=True,
+        ),
+        Column(
+            "department_name",
+            "string",
+            "Nom du département.",
+            name,
+            f"{department}__name",
+            required=True,
+        ),
+        Column(
+            "region_code",
+            "string",
+            "Code INSEE de la région.",
+            region_code,
+            f"{region}__code",
+            required=True,
+        ),
+        Column(
+            "region_name",
+            "string",
+            "Nom de la région.",
+            region_name,
+            f"{region}__name",
+            required=True,
+        ),
+    ]
+
+
 INITIATIVE_COLUMNS = [
     Column(
         "slug",
@@ -100,13 +158,7 @@ INITIATIVE_COLUMNS = [
         "beauvais-marche-primeurs-en-ligne",
         "slug",
         required=True,
-        extra={
-            "constraints": {
-                "required": True,
-                "unique": True,
-                "pattern": "^[-a-z0-9_]+$",
-            }
-        },
+        constraints={"unique": True, "pattern": "^[-a-z0-9_]+$"},
     ),
     Column(
         "title",
@@ -144,7 +196,7 @@ INITIATIVE_COLUMNS = [
         "Site internet de l'initiative.",
         "https://www.beauvais.fr/",
         "website",
-        extra={"format": "uri"},
+        format="uri",
     ),
     Column(
         "collectivity_code",
@@ -154,12 +206,7 @@ INITIATIVE_COLUMNS = [
         "60057",
         "collectivity__code",
         required=True,
-        extra={
-            "constraints": {
-                "required": True,
-                "pattern": "^([0-9]{2}|2A|2B)[0-9]{3}$|^[0-9]{9}$",
-            }
-        },
+        constraints={"pattern": "^([0-9]{2}|2A|2B)[0-9]{3}$|^[0-9]{9}$"},
     ),
     Column(
         "collectivity_siren",
@@ -179,50 +226,13 @@ INITIATIVE_COLUMNS = [
     Column(
         "collectivity_kind",
         "string",
-        "Nature : commune, cc (communauté de communes), ca (communauté "
-        "d'agglomération), cu (communauté urbaine), metropole.",
-        "commune",
+        "Nature de la collectivité",
+        Collectivity.Kind.COMMUNE,
         "collectivity__kind",
         required=True,
-        extra={
-            "constraints": {
-                "required": True,
-                "enum": ["commune", "cc", "ca", "cu", "metropole"],
-            }
-        },
+        choices=Collectivity.Kind,
     ),
-    Column(
-        "department_code",
-        "string",
-        "Code INSEE du département.",
-        "60",
-        "collectivity__department__code",
-        required=True,
-    ),
-    Column(
-        "department_name",
-        "string",
-        "Nom du département.",
-        "Oise",
-        "collectivity__department__name",
-        required=True,
-    ),
-    Column(
-        "region_code",
-        "string",
-        "Code INSEE de la région.",
-        "32",
-        "collectivity__department__region__code",
-        required=True,
-    ),
-    Column(
-        "region_name",
-        "string",
-        "Nom de la région.",
-        "Hauts-de-France",
-        "collectivity__department__region__name",
-        required=True,
-    ),
+    *place_columns("collectivity__department", ("60", "Oise", "32", "Hauts-de-France")),
     Column(
         "category",
         "string",
@@ -249,24 +259,11 @@ INITIATIVE_COLUMNS = [
     Column(
         "period",
         "string",
-        "Phase de la crise : lockdown1, lockdown2, lockdown3, lockdowns "
-        "(plusieurs confinements), crisis (toute la crise), unknown.",
-        "lockdown1",
+        "Phase de la crise",
+        Initiative.Period.FIRST_LOCKDOWN,
         "period",
         required=True,
-        extra={
-            "constraints": {
-                "required": True,
-                "enum": [
-                    "lockdown1",
-                    "lockdown2",
-                    "lockdown3",
-                    "lockdowns",
-                    "crisis",
-                    "unknown",
-                ],
-            }
-        },
+        choices=Initiative.Period,
     ),
     Column(
         "started_on",
@@ -285,17 +282,11 @@ INITIATIVE_COLUMNS = [
     Column(
         "outcome",
         "string",
-        "Ce qu'il en est advenu : continued (poursuivie), permanent (pérennisée), "
-        "stopped (arrêtée), unknown.",
-        "unknown",
+        "Ce qu'il en est advenu",
+        Initiative.Outcome.UNKNOWN,
         "outcome",
         required=True,
-        extra={
-            "constraints": {
-                "required": True,
-                "enum": ["continued", "permanent", "stopped", "unknown"],
-            }
-        },
+        choices=Initiative.Outcome,
     ),
     Column(
         "is_featured",
@@ -311,16 +302,10 @@ INITIATIVE_COLUMNS = [
         "Adresse de l'image.",
         "",
         "image",
+        format="uri",
         prepare=image_url,
-        extra={"format": "uri"},
     ),
-    Column(
-        "image_alt",
-        "string",
-        "Texte alternatif de l'image.",
-        "",
-        "image_alt",
-    ),
+    Column("image_alt", "string", "Texte alternatif de l'image.", "", "image_alt"),
     Column(
         "source_note",
         "string",
@@ -334,9 +319,9 @@ INITIATIVE_COLUMNS = [
         "Adresse de la fiche sur le portail.",
         "https://exemple.fr/initiatives/beauvais-marche-primeurs-en-ligne/",
         "slug",
-        prepare=page_url("initiatives:detail"),
         required=True,
-        extra={"format": "uri"},
+        format="uri",
+        prepare=page_url("initiatives:detail"),
     ),
     Column(
         "published_at",
@@ -364,71 +349,30 @@ COLLECTIVITY_COLUMNS = [
         "13056",
         "code",
         required=True,
-        extra={"constraints": {"required": True, "unique": True}},
+        constraints={"unique": True},
     ),
     Column("siren", "string", "SIREN.", "211300561", "siren"),
-    Column(
-        "name",
-        "string",
-        "Nom officiel.",
-        "Martigues",
-        "name",
-        required=True,
-    ),
+    Column("name", "string", "Nom officiel.", "Martigues", "name", required=True),
     Column(
         "kind",
         "string",
-        "Nature : commune, cc, ca, cu, metropole.",
-        "commune",
+        "Nature",
+        Collectivity.Kind.COMMUNE,
         "kind",
         required=True,
+        choices=Collectivity.Kind,
     ),
-    Column(
-        "department_code",
-        "string",
-        "Code INSEE du département.",
-        "13",
-        "department__code",
-        required=True,
+    *place_columns(
+        "department", ("13", "Bouches-du-Rhône", "93", "Provence-Alpes-Côte d'Azur")
     ),
-    Column(
-        "department_name",
-        "string",
-        "Nom du département.",
-        "Bouches-du-Rhône",
-        "department__name",
-        required=True,
-    ),
-    Column(
-        "region_code",
-        "string",
-        "Code INSEE de la région.",
-        "93",
-        "department__region__code",
-        required=True,
-    ),
-    Column(
-        "region_name",
-        "string",
-        "Nom de la région.",
-        "Provence-Alpes-Côte d'Azur",
-        "department__region__name",
-        required=True,
-    ),
-    Column(
-        "population",
-        "integer",
-        "Population (INSEE).",
-        "48298",
-        "population",
-    ),
+    Column("population", "integer", "Population (INSEE).", "48298", "population"),
     Column(
         "label_level",
         "integer",
         "Label Villes Internet : nombre de « @ » (0 à 5).",
         "4",
         "label_level",
-        extra={"constraints": {"required": False, "minimum": 0, "maximum": 5}},
+        constraints={"minimum": 0, "maximum": 5},
     ),
     Column("label_year", "integer", "Année du label.", "2021", "label_year"),
     Column(
@@ -445,8 +389,8 @@ COLLECTIVITY_COLUMNS = [
         "Adresse de la page sur le portail.",
         "https://exemple.fr/collectivites/martigues-13/",
         "slug",
-        prepare=page_url("initiatives:collectivity_detail"),
         required=True,
-        extra={"format": "uri"},
+        format="uri",
+        prepare=page_url("initiatives:collectivity_detail"),
     ),
 ]

@@ -116,8 +116,8 @@ def readme(datasets: dict[str, list[Column]], base: str) -> str:
             "| --- | --- | --- | --- |",
         ]
         lines += [
-            f"| `{c.name}` | {c.type} | {c.description} | {c.example} |"
-            for c in columns
+            f"| `{f['name']}` | {f['type']} | {f['description']} | {f['example']} |"
+            for f in map(Column.schema, columns)
         ]
     return "\n".join(lines) + "\n"
 

@@ -239,6 +239,24 @@ def test_schema_describes_every_column(client):
     assert schema["licenses"][0]["name"] == "etalab-2.0"
 
 
+@pytest.mark.parametrize(
+    ("route", "name", "choices"),
+    [
+        ("data_initiatives_schema", "collectivity_kind", Collectivity.Kind),
+        ("data_initiatives_schema", "period", Initiative.Period),
+        ("data_initiatives_schema", "outcome", Initiative.Outcome),
+        ("data_collectivities_schema", "kind", Collectivity.Kind),
+    ],
+)
+def test_schema_reads_each_enum_from_the_model(client, route, name, choices):
+    schema = client.get(reverse(f"initiatives:{route}")).json()
+    (described,) = [f for f in schema["fields"] if f["name"] == name]
+    assert described["constraints"]["enum"] == choices.values
+    for value, label in choices.choices:
+        assert value in described["description"]
+        assert label in described["description"]
+
+
 def test_readme_documents_the_fields(client):
     text = client.get(reverse("initiatives:data_readme")).content.decode()
     for column in INITIATIVE_COLUMNS:
