@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 
 from .columns import Column
+from .datasets import DATASETS, Dataset
 
 LICENCE = {
     "title": "Licence Ouverte / Open Licence version 2.0",
@@ -25,49 +26,20 @@ FORMULA_NOTE = (
     "formule ; le JSON et l'API donnent le texte tel quel."
 )
 
-DATASETS = {
-    "initiatives": {
-        "title": "Initiatives numériques des collectivités pendant la crise sanitaire",
-        "description": (
-            "Les initiatives numériques publiées sur le portail : collectivité "
-            "(code INSEE ou SIREN), département, région, thèmes, catégorie de "
-            "l'appel à idées, points de vigilance, période et devenir."
-        ),
-        "keywords": ["covid-19", "collectivités", "numérique", "initiatives"],
-        "csv": "initiatives:data_initiatives_csv",
-        "json": "initiatives:data_initiatives_json",
-        "schema": "initiatives:data_initiatives_schema",
-    },
-    "collectivites": {
-        "title": "Collectivités ayant des initiatives numériques publiées",
-        "description": (
-            "Les communes et intercommunalités dont le portail publie au moins une "
-            "initiative, avec leur code officiel, leur département, leur label "
-            "Villes Internet et leur nombre d'initiatives."
-        ),
-        "keywords": ["collectivités", "label Villes Internet", "numérique"],
-        "csv": "initiatives:data_collectivities_csv",
-        "json": "initiatives:data_collectivities_json",
-        "schema": "initiatives:data_collectivities_schema",
-    },
-}
 
-
-def table_schema(name: str, columns: list[Column], base: str) -> dict[str, Any]:
-    """Describe a CSV file as a Table Schema, as schema.data.gouv.fr does."""
-    dataset = DATASETS[name]
+def table_schema(dataset: Dataset, base: str) -> dict[str, Any]:
+    """Describe a dataset's CSV file as a Table Schema, as schema.data.gouv.fr
+    does."""
     return {
         "$schema": "https://frictionlessdata.io/schemas/table-schema.json",
-        "name": f"portail-initiatives-{name}",
-        "title": dataset["title"],
-        "description": f"{dataset['description']} {FORMULA_NOTE}",
+        "name": f"portail-initiatives-{dataset.key}",
+        "title": dataset.title,
+        "description": f"{dataset.description} {FORMULA_NOTE}",
         "countryCode": "FR",
         "homepage": base + reverse("initiatives:data"),
-        "path": base + reverse(dataset["schema"]),
+        "path": base + dataset.path("schema"),
         "licenses": [LICENCE],
-        "resources": [
-            {"title": "Fichier complet", "path": base + reverse(dataset["csv"])}
-        ],
+        "resources": [{"title": "Fichier complet", "path": base + dataset.path("csv")}],
         "sources": [
             {
                 "title": "Villes Internet et Villes de France, « Numérique et gestion "
@@ -81,13 +53,13 @@ def table_schema(name: str, columns: list[Column], base: str) -> dict[str, Any]:
         "contributors": [{"title": PUBLISHER, "role": "author"}],
         "version": "1.0.0",
         "created": "2026-11-22",
-        "fields": [column.schema() for column in columns],
-        "primaryKey": columns[0].name,
+        "fields": [column.schema() for column in dataset.columns],
+        "primaryKey": dataset.columns[0].name,
         "missingValues": [""],
     }
 
 
-def readme(datasets: dict[str, list[Column]], base: str) -> str:
+def readme(base: str) -> str:
     """Document every column of every file, in Markdown."""
     lines = [
         "# Données ouvertes du portail des initiatives numériques des collectivités",
@@ -100,24 +72,23 @@ def readme(datasets: dict[str, list[Column]], base: str) -> str:
         "",
         FORMULA_NOTE,
     ]
-    for name, columns in datasets.items():
-        dataset = DATASETS[name]
+    for dataset in DATASETS.values():
         lines += [
             "",
-            f"## {dataset['title']}",
+            f"## {dataset.title}",
             "",
-            dataset["description"],
+            dataset.description,
             "",
-            f"- CSV : {base}{reverse(dataset['csv'])}",
-            f"- JSON : {base}{reverse(dataset['json'])}",
-            f"- Schéma (Table Schema) : {base}{reverse(dataset['schema'])}",
+            f"- CSV : {base}{dataset.path('csv')}",
+            f"- JSON : {base}{dataset.path('json')}",
+            f"- Schéma (Table Schema) : {base}{dataset.path('schema')}",
             "",
             "| colonne | type | description | exemple |",
             "| --- | --- | --- | --- |",
         ]
         lines += [
             f"| `{f['name']}` | {f['type']} | {f['description']} | {f['example']} |"
-            for f in map(Column.schema, columns)
+            for f in map(Column.schema, dataset.columns)
         ]
     return "\n".join(lines) + "\n"
 
@@ -126,28 +97,28 @@ def dcat_catalogue(base: str, modified: datetime.datetime | None) -> dict[str, A
     """Describe the datasets and their distributions in DCAT (JSON-LD)."""
     modified_at = modified.isoformat() if modified else None
     datasets = []
-    for name, dataset in DATASETS.items():
+    for dataset in DATASETS.values():
         distributions = [
             {
                 "@type": "dcat:Distribution",
-                "dct:title": f"{dataset['title']} ({kind.upper()})",
-                "dcat:downloadURL": {"@id": base + reverse(dataset[kind])},
-                "dcat:accessURL": {"@id": base + reverse(dataset[kind])},
+                "dct:title": f"{dataset.title} ({kind.upper()})",
+                "dcat:downloadURL": {"@id": base + dataset.path(kind)},
+                "dcat:accessURL": {"@id": base + dataset.path(kind)},
                 "dcat:mediaType": media,
                 "dct:format": kind.upper(),
                 "dct:license": {"@id": LICENCE["path"]},
-                "dct:conformsTo": {"@id": base + reverse(dataset["schema"])},
+                "dct:conformsTo": {"@id": base + dataset.path("schema")},
             }
             for kind, media in (("csv", "text/csv"), ("json", "application/json"))
         ]
         datasets.append(
             {
-                "@id": base + reverse("initiatives:data") + f"#{name}",
+                "@id": base + reverse("initiatives:data") + f"#{dataset.key}",
                 "@type": "dcat:Dataset",
-                "dct:identifier": f"portail-initiatives-{name}",
-                "dct:title": dataset["title"],
-                "dct:description": dataset["description"],
-                "dcat:keyword": dataset["keywords"],
+                "dct:identifier": f"portail-initiatives-{dataset.key}",
+                "dct:title": dataset.title,
+                "dct:description": dataset.description,
+                "dcat:keyword": dataset.keywords,
                 "dct:language": {
                     "@id": "http://publications.europa.eu/resource/authority/language/FRA"
                 },

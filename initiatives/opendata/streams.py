@@ -150,24 +150,21 @@ def primed(chunks: Iterator[str]) -> Iterator[str]:
     return chain([] if first is None else [first], chunks)
 
 
-def attachment(response: StreamingHttpResponse, filename: str):
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+# Each format's chunks and media type. CSV: UTF-8, comma-separated, a header
+# row. JSON: an array of objects with the CSV's keys.
+FORMATS = {
+    "csv": (csv_chunks, "text/csv; charset=utf-8"),
+    "json": (json_chunks, "application/json; charset=utf-8"),
+}
 
 
-def csv_response(filename: str, columns: list[Column], queryset, base: str):
-    """Stream a CSV file: UTF-8, comma-separated, with a header row."""
-    response = StreamingHttpResponse(
-        primed(csv_chunks(columns, queryset, base)),
-        content_type="text/csv; charset=utf-8",
+def response(
+    format: str, filename: str, columns: list[Column], queryset: QuerySet, base: str
+) -> StreamingHttpResponse:
+    """Stream the queryset's rows in `format`, a download named `filename`."""
+    chunks, content_type = FORMATS[format]
+    streamed = StreamingHttpResponse(
+        primed(chunks(columns, queryset, base)), content_type=content_type
     )
-    return attachment(response, filename)
-
-
-def json_response(filename: str, columns: list[Column], queryset, base: str):
-    """Stream a JSON array of objects with the CSV's keys."""
-    response = StreamingHttpResponse(
-        primed(json_chunks(columns, queryset, base)),
-        content_type="application/json; charset=utf-8",
-    )
-    return attachment(response, filename)
+    streamed["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return streamed

@@ -1,16 +1,18 @@
-"""The /donnees/ pages: the open-data page, the files, their schemas, README
-and DCAT catalogue."""
+"""The /donnees/ pages: the open-data page, each dataset's files (CSV, JSON and
+Table Schema, looked up in the dataset table), the README and the DCAT
+catalogue."""
 
 from django.db.models import Max
 from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 
-from ..filters import InitiativeFilter
-from ..models import Collectivity, Initiative
+from ..models import Initiative
 from . import describe, streams
-from .columns import COLLECTIVITY_COLUMNS, INITIATIVE_COLUMNS, LIST_SEPARATOR
+from .columns import LIST_SEPARATOR
+from .datasets import DATASETS, InvalidQuery
 
 TEXT = "text/plain; charset=utf-8"
+PRETTY = {"ensure_ascii": False, "indent": 2}
 
 
 def base_url(request):
@@ -19,81 +21,42 @@ def base_url(request):
 
 def open_data(request):
     published = Initiative.objects.published()
+    datasets = [
+        {
+            "label": dataset.label,
+            "files": [(name, dataset.path(f)) for f, name in dataset.files.items()],
+            "csv": dataset.files["csv"],
+            "fields": [column.schema() for column in dataset.columns],
+        }
+        for dataset in DATASETS.values()
+    ]
     context = {
         "last_update": published.aggregate(last=Max("updated_at"))["last"],
         "initiative_count": published.count(),
-        "initiative_fields": [column.schema() for column in INITIATIVE_COLUMNS],
-        "collectivity_fields": [column.schema() for column in COLLECTIVITY_COLUMNS],
+        "datasets": datasets,
         "separator": LIST_SEPARATOR,
     }
     return render(request, "initiatives/open_data.html", context)
 
 
-def filtered_initiatives(request):
-    """Run the catalogue's FilterSet on the query: (initiatives, None), or
-    (None, a 400 response naming the invalid parameters)."""
-    published = Initiative.objects.published()
-    filterset = InitiativeFilter(request.GET, queryset=published)
-    if not filterset.is_valid():
-        errors = "\n".join(
-            f"- {label} : {error}" for label, error in filterset.error_list()
-        )
-        message = f"Paramètres invalides, aucun fichier produit :\n{errors}\n"
-        return None, HttpResponseBadRequest(message, content_type=TEXT)
-    return filterset.qs, None
+def data_file(request, dataset, format):
+    """Stream a dataset's rows as CSV or JSON; a 400 names invalid filters."""
+    dataset = DATASETS[dataset]
+    try:
+        rows = dataset.select(request.GET)
+    except InvalidQuery as error:
+        return HttpResponseBadRequest(str(error), content_type=TEXT)
+    filename = dataset.files[format]
+    return streams.response(format, filename, dataset.columns, rows, base_url(request))
 
 
-def initiatives_csv(request):
-    initiatives, error = filtered_initiatives(request)
-    if error:
-        return error
-    return streams.csv_response(
-        "initiatives.csv", INITIATIVE_COLUMNS, initiatives, base_url(request)
-    )
+def schema(request, dataset):
+    table_schema = describe.table_schema(DATASETS[dataset], base_url(request))
+    return JsonResponse(table_schema, json_dumps_params=PRETTY)
 
 
-def initiatives_json(request):
-    initiatives, error = filtered_initiatives(request)
-    if error:
-        return error
-    return streams.json_response(
-        "initiatives.json", INITIATIVE_COLUMNS, initiatives, base_url(request)
-    )
-
-
-def collectivities_csv(request):
-    collectivities = Collectivity.objects.with_initiative_counts()
-    return streams.csv_response(
-        "collectivites.csv", COLLECTIVITY_COLUMNS, collectivities, base_url(request)
-    )
-
-
-def collectivities_json(request):
-    collectivities = Collectivity.objects.with_initiative_counts()
-    return streams.json_response(
-        "collectivites.json", COLLECTIVITY_COLUMNS, collectivities, base_url(request)
-    )
-
-
-def initiative_schema(request):
-    return JsonResponse(
-        describe.table_schema("initiatives", INITIATIVE_COLUMNS, base_url(request)),
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
-
-
-def collectivity_schema(request):
-    return JsonResponse(
-        describe.table_schema("collectivites", COLLECTIVITY_COLUMNS, base_url(request)),
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
-
-
-def open_data_readme(request):
-    text = describe.readme(
-        {"initiatives": INITIATIVE_COLUMNS, "collectivites": COLLECTIVITY_COLUMNS},
-        base_url(request),
-    )
+def readme(request):
+    text = describe.readme(base_url(request))
     return HttpResponse(text, content_type="text/markdown; charset=utf-8")
 
 
@@ -102,5 +65,5 @@ def dcat_catalogue(request):
     return JsonResponse(
         describe.dcat_catalogue(base_url(request), last),
         content_type="application/ld+json",
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
+        json_dumps_params=PRETTY,
     )
