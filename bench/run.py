@@ -29,23 +29,29 @@ from common import (
     ROOT,
     WRK_SCRIPT,
     bench_env,
+    check_answers,
     connect,
     database,
     drain,
-    free_port,
     manage,
     read_results,
     results_path,
-    start_server,
-    status_of,
-    stop_server,
-    wait_until_ready,
+    run_wrk,
+    serving,
 )
 
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))  # seconds per wrk run
 CONNECTIONS = 8
 WARMUP = 2  # seconds of one connection before each measure
-WRK_TIMEOUT = 30
+# The figures of wrk's summary (common.run_wrk) a page's results keep.
+MEASURED = [
+    "requests",
+    "requests_per_second",
+    "latency_p50_ms",
+    "latency_p99_ms",
+    "socket_errors",
+    "non_2xx",
+]
 TRIVIAL = "/robots.txt"  # a template, no database: the server's floor
 TRIVIAL_NAME = "trivial (robots.txt)"
 # The minimal hand-written Django list page issue 8 compares the faceted list
@@ -95,7 +101,7 @@ def targets(size: int) -> dict[str, str]:
 CSV_PATH = "/donnees/initiatives.csv"
 
 
-def run_wrk(url: str, script: Path) -> dict:
+def measure_page(url: str, script: Path) -> dict:
     # One connection for WARMUP seconds first, with wrk's own headers: the page
     # cache (its key follows the Vary headers) and PostgreSQL's buffers hold
     # what the measure then reads, which gives the steady state, not a first
@@ -106,24 +112,8 @@ def run_wrk(url: str, script: Path) -> dict:
         timeout=WARMUP + 60,
         check=True,
     )
-    command = [shutil.which("wrk"), "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s"]
-    command += ["--latency", "--timeout", f"{WRK_TIMEOUT}s", "-s", str(script), url]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=DURATION + 90, check=True
-    )
-    line = next(
-        line for line in result.stdout.splitlines() if line.startswith("WRK-JSON ")
-    )
-    raw = json.loads(line.removeprefix("WRK-JSON "))
-    seconds = raw["duration_us"] / 1e6
-    return {
-        "requests": raw["requests"],
-        "requests_per_second": round(raw["requests"] / seconds, 1),
-        "latency_p50_ms": round(raw["p50_us"] / 1000, 1),
-        "latency_p99_ms": round(raw["p99_us"] / 1000, 1),
-        "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
-        "non_2xx": raw["not_2xx"],
-    }
+    summary = run_wrk(url, script, CONNECTIONS, DURATION, timeout=DURATION + 90)
+    return {key: summary[key] for key in MEASURED}
 
 
 def workers_of(master: int) -> list[int]:
@@ -477,31 +467,22 @@ def print_report(results: dict, other: dict | None) -> None:
 def measure(env, paths, script, log, with_csv):
     """Start the server with `env`, run wrk on each path (and download the CSV
     once); give the pages' figures (and the CSV's)."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(env, port, log)
     csv = None
-    try:
-        wait_until_ready(base, server)
-        for name, path in paths.items():
-            status = status_of(base + path)
-            if status != 200:
-                raise SystemExit(f"{name} ({path}) répond {status} au lieu de 200")
+    with serving(env, log) as (base, _, master):
+        check_answers(base, paths)
         pages = {}
         for name, path in paths.items():
             print(f"wrk {CONNECTIONS} connexions, {DURATION} s : {name} ({path})")
-            pages[name] = {"path": path, **run_wrk(base + path, script)}
+            pages[name] = {"path": path, **measure_page(base + path, script)}
             drain(base + TRIVIAL)
         if with_csv:
             print(f"Téléchargement complet de {CSV_PATH}")
-            csv = measure_csv(base, server.pid)
+            csv = measure_csv(base, master)
             csv["server_log"] = [
                 line
                 for line in log.read_text(errors="replace").splitlines()
                 if "WORKER TIMEOUT" in line or "Error" in line
             ][-5:]
-    finally:
-        stop_server(server)
     trivial = pages[TRIVIAL_NAME]["requests_per_second"]
     for row in pages.values():
         row["ratio_to_trivial"] = round(row["requests_per_second"] / trivial, 4)
