@@ -16,10 +16,7 @@ import http.cookiejar
 import json
 import os
 import re
-import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,56 +29,30 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
+from common import (
+    POSTGRES,
+    ROOT,
+    WRK_SCRIPT,
+    WRK_TIMEOUT,
+    NoRedirect,
+    check_answers,
+    drain,
+    run_wrk,
+    server_env,
+    serving,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results" / "load.json"
-POSTGRES = "postgres://postgres@127.0.0.1:5432"
 DATABASE = "portal_load"
 
 DURATION = 30  # seconds per wrk run
 CONNECTIONS = 50
 SUBMITTERS = 4  # threads posting submissions during the mixed run
-READY_TIMEOUT = 60
-# wrk counts a response slower than its timeout (2 s by default) as a socket
-# error. 50 connections on two sync workers queue: latency is then about 50 /
-# throughput, which the p50 and p99 columns show. Wait 30 s before calling it an
-# error: far longer than any page takes, however long the queue.
-WRK_TIMEOUT = 30
-
-# wrk reports "non-2xx or 3xx" responses: this script counts every status
-# outside 2xx, and prints the summary as one JSON line for the parser below.
-WRK_SCRIPT = """
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) not_2xx = 0 end
-function response(status, headers, body)
-  if status < 200 or status > 299 then not_2xx = not_2xx + 1 end
-end
-function done(summary, latency, requests)
-  local not_2xx = 0
-  for _, thread in ipairs(threads) do not_2xx = not_2xx + thread:get("not_2xx") end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK-JSON {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d,'
-    .. ' "max_us": %d, "connect": %d, "read": %d, "write": %d, "timeout": %d,'
-    .. ' "not_2xx": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50),
-    latency:percentile(99), latency.max, e.connect, e.read, e.write, e.timeout,
-    not_2xx))
-end
-"""
 
 
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def under_load(url: str, script: Path) -> dict:
+    """wrk on `url` with the load run's connections, for DURATION seconds."""
+    return run_wrk(url, script, CONNECTIONS, DURATION, timeout=DURATION + 60)
 
 
 def recreate_postgres_database() -> str:
@@ -95,25 +66,6 @@ def recreate_postgres_database() -> str:
 def drop_postgres_database() -> None:
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
         connection.execute("DROP DATABASE IF EXISTS portal_load WITH (FORCE)")
-
-
-def server_env(database_url: str, workdir: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1",
-        HTTPS="0",
-        SECURE_SSL_REDIRECT="0",
-        DATABASE_URL=database_url,
-        STATIC_ROOT=str(workdir / "static"),
-        MEDIA_ROOT=str(workdir / "media"),
-        API_ANONYMOUS_RATE="1000000/minute",
-        SUBMISSION_MIN_SECONDS="0",
-        SUBMISSIONS_PER_HOUR="100000",
-    )
-    env.pop("REDIS_URL", None)
-    return env
 
 
 def prepare(env: dict[str, str], log: Path) -> None:
@@ -135,59 +87,6 @@ def prepare(env: dict[str, str], log: Path) -> None:
             )
 
 
-def start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    """Start gunicorn with the production configuration (two sync workers)."""
-    command = [str(BIN / "gunicorn"), "-c", "portal/gunicorn_conf.py", "portal.wsgi"]
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2"}
-    with log.open("a") as output:
-        return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    server.send_signal(signal.SIGTERM)
-    try:
-        server.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
-def status_of(url: str) -> int:
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(url, timeout=10) as response:
-            return response.status
-    except urllib.error.HTTPError as error:
-        return error.code
-    except OSError:
-        return 0
-
-
-def drain(url: str) -> None:
-    """Wait until the requests wrk left queued are served, so that one run does
-    not slow the next: the probe answers once the queue in front of it is done."""
-    opener = urllib.request.build_opener(NoRedirect)
-    with opener.open(url, timeout=WRK_TIMEOUT + 30):
-        pass
-
-
-def wait_until_ready(base: str, server: subprocess.Popen) -> str:
-    """Wait for /healthz (or /robots.txt where it does not exist); return it."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit("gunicorn s'est arrêté au démarrage : voir son journal")
-        status = status_of(f"{base}/healthz")
-        if status == 200:
-            return "/healthz"
-        if status == 404 and status_of(f"{base}/robots.txt") == 200:
-            return "/robots.txt"
-        time.sleep(0.5)
-    raise SystemExit(f"le serveur n'a pas répondu en {READY_TIMEOUT} s")
-
-
 def fetch_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as response:
         return json.load(response)
@@ -203,32 +102,6 @@ def targets(base: str) -> dict[str, str]:
         "détail": urllib.parse.urlsplit(first["page_url"]).path,
         "API liste": "/api/v1/initiatives/",
         "API détail": urllib.parse.urlsplit(first["url"]).path,
-    }
-
-
-def run_wrk(url: str, script: Path) -> dict:
-    command = [shutil.which("wrk"), "-t2", f"-c{CONNECTIONS}", f"-d{DURATION}s"]
-    command += ["--latency", "--timeout", f"{WRK_TIMEOUT}s", "-s", str(script), url]
-    result = subprocess.run(
-        command, capture_output=True, text=True, timeout=DURATION + 60, check=True
-    )
-    line = next(
-        line for line in result.stdout.splitlines() if line.startswith("WRK-JSON ")
-    )
-    raw = json.loads(line.removeprefix("WRK-JSON "))
-    seconds = raw["duration_us"] / 1e6
-    return {
-        "url": url,
-        "requests": raw["requests"],
-        "requests_per_second": round(raw["requests"] / seconds, 1),
-        "latency_p50_ms": round(raw["p50_us"] / 1000, 1),
-        "latency_p99_ms": round(raw["p99_us"] / 1000, 1),
-        "latency_max_ms": round(raw["max_us"] / 1000, 1),
-        "socket_errors": raw["connect"] + raw["read"] + raw["write"] + raw["timeout"],
-        "socket_errors_detail": {
-            key: raw[key] for key in ("connect", "read", "write", "timeout")
-        },
-        "non_2xx": raw["not_2xx"],
     }
 
 
@@ -318,7 +191,7 @@ def mixed_run(base: str, script: Path) -> dict:
             pool.submit(submit_until, base, deadline, counter, lock)
             for _ in range(SUBMITTERS)
         ]
-        wrk = run_wrk(f"{base}/initiatives/", script)
+        wrk = under_load(f"{base}/initiatives/", script)
         outcomes = [future.result() for future in futures]
     statuses: dict[str, int] = {}
     for outcome in outcomes:
@@ -348,23 +221,16 @@ def postgres_run(workdir: Path, script: Path, log: Path) -> dict:
     print("== PostgreSQL : préparation (migrate, cache, données, collectstatic)")
     env = server_env(recreate_postgres_database(), workdir)
     prepare(env, log)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(env, port, log)
     try:
-        probe = wait_until_ready(base, server)
-        paths = targets(base)
-        for name, path in paths.items():
-            status = status_of(base + path)
-            if status != 200:
-                raise SystemExit(f"{name} ({path}) répond {status} au lieu de 200")
-        rows = {}
-        for name, path in paths.items():
-            print(f"wrk {CONNECTIONS} connexions, {DURATION} s : {name} ({path})")
-            rows[name] = run_wrk(base + path, script)
-            drain(base + probe)
+        with serving(env, log) as (base, probe, _):
+            paths = targets(base)
+            check_answers(base, paths)
+            rows = {}
+            for name, path in paths.items():
+                print(f"wrk {CONNECTIONS} connexions, {DURATION} s : {name} ({path})")
+                rows[name] = under_load(base + path, script)
+                drain(base + probe)
     finally:
-        stop_server(server)
         drop_postgres_database()
     return {"probe": probe, "pages": rows}
 
@@ -373,15 +239,9 @@ def sqlite_run(workdir: Path, script: Path, log: Path) -> dict:
     print("== SQLite : préparation, puis liste sous wrk et propositions en parallèle")
     env = server_env(f"sqlite:///{workdir / 'load.sqlite3'}", workdir)
     prepare(env, log)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     start = log.stat().st_size
-    server = start_server(env, port, log)
-    try:
-        wait_until_ready(base, server)
+    with serving(env, log) as (base, _, _):
         result = mixed_run(base, script)
-    finally:
-        stop_server(server)
     with log.open(encoding="utf-8", errors="replace") as output:
         output.seek(start)
         text = output.read()

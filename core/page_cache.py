@@ -9,11 +9,15 @@ narrowed and kept fresh:
   the health check; never a response that is not a 200 HTML page, sets a
   cookie (a CSRF token always does) or printed the CSP nonce, which a cached copy
   would hand to every visitor.
-- A content version is part of the key prefix. Saving or deleting any row of the
-  catalogue's apps replaces it once the transaction commits: every page cached
-  before is abandoned, the next request renders afresh. The cache lifetime
-  (`CACHE_MIDDLEWARE_SECONDS`, from PAGE_CACHE_SECONDS) only bounds changes that
-  skip Django's signals (bulk SQL). 0 turns the whole thing off.
+- A content version is part of the key prefix. Saving or deleting a row that
+  visitors see, or saw before the change, replaces it once the transaction
+  commits: every page cached before is abandoned, the next request renders
+  afresh. A row of the catalogue's apps is seen unless it is a history record
+  or its model's `is_seen_by_visitors()` says otherwise (a submission never;
+  an initiative once published): a new submission waiting for review, its
+  moderation notes or a purge of contact data keep the pages. The cache
+  lifetime (`CACHE_MIDDLEWARE_SECONDS`, from PAGE_CACHE_SECONDS) only bounds
+  changes that skip Django's signals (bulk SQL). 0 turns the whole thing off.
 - Browsers get `max-age=0`: their copy never outlives an edit, and they
   revalidate against the cached page's ETag (ConditionalGetMiddleware's 304).
 - The API's reads keep their data, not their response, in the same cache under
@@ -41,6 +45,7 @@ from django.middleware.cache import FetchFromCacheMiddleware, UpdateCacheMiddlew
 from django.middleware.csp import get_nonce
 from django.utils.cache import patch_cache_control
 from django.utils.http import http_date
+from simple_history.models import HistoricalChanges
 
 # The apps whose rows the public pages show.
 CONTENT_APPS = {"initiatives", "surveys", "vigilance"}
@@ -77,10 +82,24 @@ def bump_content_version() -> None:
     page_cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def content_changed(sender, using="default", **kwargs) -> None:
+def is_seen_by_visitors(sender, instance) -> bool:
+    """Tell whether visitors see `instance`, a row of `sender` (its model, or
+    the relation that changed), or saw it before this change. A row of the
+    content apps is seen unless it is a history record (the staff's, written
+    with the row it records, whose own change decides) or its model has an
+    `is_seen_by_visitors()` method that says no."""
+    if sender._meta.app_label not in CONTENT_APPS:
+        return False
+    if isinstance(instance, HistoricalChanges):
+        return False
+    seen = getattr(instance, "is_seen_by_visitors", None)
+    return seen is None or seen()
+
+
+def content_changed(sender, instance, using="default", **kwargs) -> None:
     # After the commit: a request reading the old rows until then keeps the
     # old version in its key, so it can never cache them under the new one.
-    if is_enabled() and sender._meta.app_label in CONTENT_APPS:
+    if is_enabled() and is_seen_by_visitors(sender, instance):
         transaction.on_commit(bump_content_version, using=using, robust=True)
 
 
@@ -90,7 +109,7 @@ def relation_changed(sender, action, **kwargs) -> None:
 
 
 def connect_signals() -> None:
-    """Bump the content version on every change of the catalogue's rows. Called
+    """Bump the content version on every change that visitors may see. Called
     once, from the admin app's ready()."""
     post_save.connect(content_changed, dispatch_uid="core.page_cache.save")
     post_delete.connect(content_changed, dispatch_uid="core.page_cache.delete")

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import feeds, views
 
@@ -17,29 +17,6 @@ urlpatterns = [
     path("departements/", views.department_list, name="department_list"),
     path("departements/<str:code>/", views.department_detail, name="department_detail"),
     path("themes/<slug:slug>/", views.theme_detail, name="theme_detail"),
-    path("donnees/", views.open_data, name="data"),
-    path("donnees/initiatives.csv", views.initiatives_csv, name="data_initiatives_csv"),
-    path(
-        "donnees/initiatives.json", views.initiatives_json, name="data_initiatives_json"
-    ),
-    path(
-        "donnees/schema.json", views.initiative_schema, name="data_initiatives_schema"
-    ),
-    path(
-        "donnees/collectivites.csv",
-        views.collectivities_csv,
-        name="data_collectivities_csv",
-    ),
-    path(
-        "donnees/collectivites.json",
-        views.collectivities_json,
-        name="data_collectivities_json",
-    ),
-    path(
-        "donnees/schema-collectivites.json",
-        views.collectivity_schema,
-        name="data_collectivities_schema",
-    ),
-    path("donnees/README.md", views.open_data_readme, name="data_readme"),
-    path("donnees/catalogue.jsonld", views.dcat_catalogue, name="data_catalogue"),
+    # /donnees/: the open-data files, one route per file of the dataset table.
+    path("", include("initiatives.opendata.urls")),
 ]

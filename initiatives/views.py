@@ -1,16 +1,13 @@
 from django.core.paginator import Paginator
-from django.db.models import Max
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from . import exports, maps
+from . import maps
 from .facets import links
 from .facets.counts import count, published_count
 from .facets.options import by_value, facet_options
 from .facets.planning import sized
 from .filters import InitiativeFilter, SortChoices
 from .models import Category, Collectivity, Department, Initiative, Theme
-from .serializers import COLLECTIVITY_COLUMNS, INITIATIVE_COLUMNS, LIST_SEPARATOR
 
 PAGE_SIZE = 20
 # Beyond this page the OFFSET walks too many rows: the list stops there and asks
@@ -19,7 +16,6 @@ MAX_PAGES = 500
 # A department's or theme's page shows its latest initiatives, then links to
 # the list filtered on it.
 PREVIEW = 12
-TEXT = "text/plain; charset=utf-8"
 
 
 class IndexPaginator(Paginator):
@@ -168,96 +164,3 @@ def theme_detail(request, slug):
         "themes": Theme.objects.all(),
     }
     return render(request, "initiatives/theme_detail.html", context)
-
-
-def base_url(request):
-    return request.build_absolute_uri("/").rstrip("/")
-
-
-def open_data(request):
-    published = Initiative.objects.published()
-    context = {
-        "last_update": published.aggregate(last=Max("updated_at"))["last"],
-        "initiative_count": published.count(),
-        "initiative_fields": [column.schema() for column in INITIATIVE_COLUMNS],
-        "collectivity_fields": [column.schema() for column in COLLECTIVITY_COLUMNS],
-        "separator": LIST_SEPARATOR,
-    }
-    return render(request, "initiatives/open_data.html", context)
-
-
-def filtered_initiatives(request):
-    """Run the catalogue's FilterSet on the query: (initiatives, None), or
-    (None, a 400 response naming the invalid parameters)."""
-    published = Initiative.objects.published()
-    filterset = InitiativeFilter(request.GET, queryset=published)
-    if not filterset.is_valid():
-        errors = "\n".join(
-            f"- {label} : {error}" for label, error in filterset.error_list()
-        )
-        message = f"Paramètres invalides, aucun fichier produit :\n{errors}\n"
-        return None, HttpResponseBadRequest(message, content_type=TEXT)
-    return filterset.qs, None
-
-
-def initiatives_csv(request):
-    initiatives, error = filtered_initiatives(request)
-    if error:
-        return error
-    return exports.csv_response(
-        "initiatives.csv", INITIATIVE_COLUMNS, initiatives, base_url(request)
-    )
-
-
-def initiatives_json(request):
-    initiatives, error = filtered_initiatives(request)
-    if error:
-        return error
-    return exports.json_response(
-        "initiatives.json", INITIATIVE_COLUMNS, initiatives, base_url(request)
-    )
-
-
-def collectivities_csv(request):
-    collectivities = Collectivity.objects.with_initiative_counts()
-    return exports.csv_response(
-        "collectivites.csv", COLLECTIVITY_COLUMNS, collectivities, base_url(request)
-    )
-
-
-def collectivities_json(request):
-    collectivities = Collectivity.objects.with_initiative_counts()
-    return exports.json_response(
-        "collectivites.json", COLLECTIVITY_COLUMNS, collectivities, base_url(request)
-    )
-
-
-def initiative_schema(request):
-    return JsonResponse(
-        exports.table_schema("initiatives", INITIATIVE_COLUMNS, base_url(request)),
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
-
-
-def collectivity_schema(request):
-    return JsonResponse(
-        exports.table_schema("collectivites", COLLECTIVITY_COLUMNS, base_url(request)),
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )
-
-
-def open_data_readme(request):
-    text = exports.readme(
-        {"initiatives": INITIATIVE_COLUMNS, "collectivites": COLLECTIVITY_COLUMNS},
-        base_url(request),
-    )
-    return HttpResponse(text, content_type="text/markdown; charset=utf-8")
-
-
-def dcat_catalogue(request):
-    last = Initiative.objects.published().aggregate(last=Max("updated_at"))["last"]
-    return JsonResponse(
-        exports.dcat_catalogue(base_url(request), last),
-        content_type="application/ld+json",
-        json_dumps_params={"ensure_ascii": False, "indent": 2},
-    )

@@ -13,12 +13,34 @@ FORM_TOKEN_SALT = "surveys.submission-form"  # noqa: S105 a namespace, not a sec
 FORM_TOKEN_MAX_AGE = 24 * 3600
 
 
+# What a collectivity tells of its initiative, on the public form and in a CSV
+# of answers entered by staff (surveys.imports.ANSWER_COLUMNS).
+INITIATIVE_FIELDS = [
+    "title",
+    "summary",
+    "description",
+    "category",
+    "themes",
+    "vigilance_points",
+    "period",
+    "website",
+]
+# The submitter's contact data: a Submission's, never the initiative's.
+CONTACT_FIELDS = ["submitter_name", "submitter_email", "submitter_role"]
+
+
 def form_token() -> str:
     """Sign the time the form was shown, to refuse forms sent too fast."""
     return signing.TimestampSigner(salt=FORM_TOKEN_SALT).sign("form")
 
 
-class SubmissionForm(forms.ModelForm):
+class ContactMixin:
+    def contact(self):
+        """The submitter's contact data, for the Submission."""
+        return {name: self.cleaned_data[name] for name in CONTACT_FIELDS}
+
+
+class SubmissionForm(ContactMixin, forms.ModelForm):
     """The public call-for-ideas form: an initiative, its collectivity found
     among the official ones, and the submitter's private contact data."""
 
@@ -61,17 +83,7 @@ class SubmissionForm(forms.ModelForm):
 
     class Meta:
         model = Initiative
-        fields = [
-            "title",
-            "summary",
-            "description",
-            "category",
-            "themes",
-            "vigilance_points",
-            "period",
-            "website",
-            "image_alt",
-        ]
+        fields = [*INITIATIVE_FIELDS, "image_alt"]
         widgets = {
             "category": forms.RadioSelect,
             "themes": forms.CheckboxSelectMultiple,
@@ -189,12 +201,6 @@ class SubmissionForm(forms.ModelForm):
         )
         return None
 
-    def contact(self):
-        return {
-            name: self.cleaned_data[name]
-            for name in ("submitter_name", "submitter_email", "submitter_role")
-        }
-
     def save(self, commit=False):
         initiative = super().save(commit=False)
         if self.cleaned_data.get("image"):
@@ -202,7 +208,7 @@ class SubmissionForm(forms.ModelForm):
         return initiative
 
 
-class AnswerForm(forms.ModelForm):
+class AnswerForm(ContactMixin, forms.ModelForm):
     """One row of a CSV of survey answers entered by staff."""
 
     collectivity_code = forms.CharField(label="collectivity_code", max_length=9)
@@ -233,16 +239,7 @@ class AnswerForm(forms.ModelForm):
 
     class Meta:
         model = Initiative
-        fields = [
-            "title",
-            "summary",
-            "description",
-            "category",
-            "themes",
-            "vigilance_points",
-            "period",
-            "website",
-        ]
+        fields = INITIATIVE_FIELDS
 
     def clean_collectivity_code(self):
         code = self.cleaned_data["collectivity_code"].strip().upper()
@@ -253,9 +250,3 @@ class AnswerForm(forms.ModelForm):
             )
         self.instance.collectivity = collectivity
         return code
-
-    def contact(self):
-        return {
-            name: self.cleaned_data[name]
-            for name in ("submitter_name", "submitter_email", "submitter_role")
-        }

@@ -25,7 +25,7 @@ from initiatives.imports import (
 from initiatives.models import Category
 from vigilance.imports import load_vigilance_points
 
-from .forms import AnswerForm
+from .forms import CONTACT_FIELDS, INITIATIVE_FIELDS, AnswerForm
 from .models import KeyFigure, Survey
 from .submissions import create_submission
 
@@ -72,21 +72,7 @@ def load_seed() -> Report:
     return report
 
 
-ANSWER_COLUMNS = [
-    "collectivity_code",
-    "title",
-    "summary",
-    "description",
-    "category",
-    "themes",
-    "vigilance_points",
-    "period",
-    "website",
-    "submitter_name",
-    "submitter_email",
-    "submitter_role",
-    "consent",
-]
+ANSWER_COLUMNS = ["collectivity_code", *INITIATIVE_FIELDS, *CONTACT_FIELDS, "consent"]
 LIST_COLUMNS = {"themes", "vigilance_points"}
 MAX_ANSWER_ROWS = 2000
 

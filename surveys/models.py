@@ -147,6 +147,10 @@ class Submission(models.Model):
             self.initiative_number = self.initiative_id
         super().save(*args, **kwargs)
 
+    def is_seen_by_visitors(self):
+        """Never: contact data and review notes are the staff's (core.page_cache)."""
+        return False
+
     @property
     def decision(self):
         """The moderation decision is the initiative's status."""

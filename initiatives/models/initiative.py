@@ -216,6 +216,13 @@ class Initiative(models.Model):
     def is_published(self):
         return self.status == self.Status.PUBLISHED
 
+    def is_seen_by_visitors(self):
+        """Tell whether visitors see this initiative, or did: published now or
+        once (its publication date stays when it is unpublished), so that
+        changing it changes public pages (core.page_cache). A submission
+        waiting for review, never published, is not."""
+        return self.is_published or self.published_at is not None
+
     def attach_image(self, content):
         """Take a re-encoded image (core.images.ImageContent) and its size."""
         self.image = content

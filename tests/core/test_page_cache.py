@@ -6,6 +6,7 @@ not. Commits are simulated with django_capture_on_commit_callbacks: the content
 version changes once the edit is committed.
 """
 
+import datetime
 import re
 
 import pytest
@@ -14,15 +15,17 @@ from django.db import connection
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template import engines
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import path
 from django.utils import timezone
 
 from core import page_cache
-from initiatives.models import Initiative, Theme
-from surveys.models import KeyFigure
+from initiatives.models import Category, Collectivity, Initiative, Theme
+from surveys.models import KeyFigure, Submission, Survey
+from surveys.submissions import create_submission, decide, purge_contacts
 from tests.factories import InitiativeFactory
+from tests.surveys.test_submissions import answer, post
 from vigilance.models import VigilancePoint
 
 pytestmark = pytest.mark.django_db
@@ -164,16 +167,49 @@ def test_editing_an_initiative_refreshes_its_page(
     assert "Le marché des primeurs, en ligne et au marché" in response.text
 
 
-def edit_initiative():
-    initiative = Initiative.objects.get(slug=DETAIL_SLUG)
+def receive_submission(**fields):
+    """Receive a collectivity's answer as the call for ideas does: an initiative
+    waiting for review, and its private contact record."""
+    initiative = Initiative(
+        title="Un guichet numérique de quartier",
+        collectivity=Collectivity.objects.get(code="62119"),
+        category=Category.objects.first(),
+        summary="Un guichet pour aider aux démarches en ligne.",
+        description="Des agents accompagnent les habitants.",
+        **fields,
+    )
+    themes = Theme.objects.all()[:1]
+    contact = {"submitter_name": "Camille", "submitter_email": "c@example.org"}
+    survey = Survey.objects.get()
+    return create_submission(
+        survey, initiative, contact, lambda: initiative.themes.set(themes)
+    )
+
+
+def published():
+    return Initiative.objects.get(slug=DETAIL_SLUG)
+
+
+def edit(initiative):
     initiative.summary += " Mis à jour."
     initiative.save()
 
 
+def edit_initiative():
+    edit(published())
+
+
 CHANGES = {
     "initiative saved": edit_initiative,
-    "initiative deleted": lambda: InitiativeFactory().delete(),
-    "themes changed": lambda: Initiative.objects.get(slug=DETAIL_SLUG).themes.clear(),
+    "initiative deleted": lambda: published().delete(),
+    "themes changed": lambda: published().themes.clear(),
+    "vigilance points changed": lambda: published().vigilance_points.clear(),
+    "initiative unpublished": lambda: Initiative.objects.filter(
+        slug=DETAIL_SLUG
+    ).unpublish(),
+    "submission published": lambda: decide(
+        [receive_submission().initiative], None, Initiative.Status.PUBLISHED
+    ),
     "theme saved": lambda: Theme.objects.first().save(),
     "key figure saved": lambda: KeyFigure.objects.first().save(),
     "vigilance point saved": lambda: VigilancePoint.objects.first().save(),
@@ -192,6 +228,74 @@ def test_every_content_change_bumps_the_version_once_committed(
     for callback in callbacks:
         callback()
     assert page_cache.content_version() != before
+
+
+# Changes no visitor can see: an initiative waiting for review, never published.
+UNSEEN_CHANGES = {
+    "submitted initiative edited": edit,
+    "its themes changed": lambda initiative: initiative.themes.clear(),
+    "it is rejected": lambda initiative: decide(
+        [initiative], None, Initiative.Status.REJECTED, "Hors sujet."
+    ),
+    "it is deleted": lambda initiative: initiative.delete(),
+    "its submission saved": lambda initiative: Submission.objects.get(
+        initiative=initiative
+    ).save(),
+}
+
+
+@pytest.mark.parametrize("change", UNSEEN_CHANGES.values(), ids=UNSEEN_CHANGES.keys())
+def test_changes_no_visitor_sees_keep_the_version(
+    cache_on, django_capture_on_commit_callbacks, change
+):
+    waiting = receive_submission().initiative
+    before = page_cache.content_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        change(waiting)
+
+    assert page_cache.content_version() == before
+
+
+@override_settings(SUBMISSION_MIN_SECONDS=0)
+def test_a_submission_through_the_form_keeps_the_cached_pages(
+    client, cache_on, django_capture_on_commit_callbacks
+):
+    client.get(LIST)
+    before = page_cache.content_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(Client(), answer())
+
+    assert response.status_code == 302
+    assert page_cache.content_version() == before
+    assert from_cache(client.get(LIST))
+
+
+def test_a_contact_purge_keeps_the_version(
+    cache_on, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    # The purge also drops the picture of a submission never published.
+    settings.MEDIA_ROOT = tmp_path
+    old = receive_submission(image="initiatives/photo.jpg", image_alt="Le guichet")
+    long_ago = timezone.now() - datetime.timedelta(days=4 * 365)
+    Submission.objects.filter(pk=old.pk).update(submitted_at=long_ago)
+    before = page_cache.content_version()
+    with django_capture_on_commit_callbacks(execute=True):
+        purge_contacts(datetime.timedelta(days=3 * 365))
+
+    old.refresh_from_db()
+    assert old.contact_purged_at is not None and not old.initiative.image
+    assert page_cache.content_version() == before
+
+
+def test_editing_a_submitted_initiative_keeps_its_cached_pages(
+    client, cache_on, django_capture_on_commit_callbacks
+):
+    waiting = receive_submission().initiative
+    client.get(LIST)
+    with django_capture_on_commit_callbacks(execute=True):
+        edit(waiting)
+
+    assert from_cache(client.get(LIST))
 
 
 def test_a_lost_version_never_revives_old_pages(client, cache_on):

@@ -9,9 +9,9 @@ from django.db import OperationalError, connection
 from django.urls import reverse
 from django.utils import timezone
 
-from initiatives import exports
 from initiatives.models import Category, Collectivity, Initiative
-from initiatives.serializers import INITIATIVE_COLUMNS
+from initiatives.opendata import streams
+from initiatives.opendata.columns import INITIATIVE_COLUMNS
 from tests.factories import InitiativeFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +55,7 @@ def test_csv_lines_quote_as_the_csv_module_does():
     rows = [cells, list(reversed(cells))]
     expected = io.StringIO()
     csv.writer(expected, lineterminator="\r\n").writerows(rows)
-    assert exports.csv_lines(rows) == expected.getvalue()
+    assert streams.csv_lines(rows) == expected.getvalue()
 
 
 def test_csv_rows_keep_codes_as_text_and_dates_in_iso_8601(client):
@@ -112,14 +112,14 @@ def test_large_export_is_streamed(client):
     rows = read_csv(b"".join(chunks).decode())
     assert len(rows) == Initiative.objects.published().count() >= 10_000
     # CHUNK_ROWS rows at a time, the header with the first ones.
-    assert len(chunks) == math.ceil(len(rows) / exports.CHUNK_ROWS)
+    assert len(chunks) == math.ceil(len(rows) / streams.CHUNK_ROWS)
 
 
 @pytest.mark.parametrize("extra_rows", [0, 25])
 def test_export_queries_are_fixed_per_chunk(
     client, django_assert_num_queries, monkeypatch, extra_rows
 ):
-    monkeypatch.setattr(exports, "CHUNK_ROWS", 10)
+    monkeypatch.setattr(streams, "CHUNK_ROWS", 10)
     InitiativeFactory.create_batch(extra_rows, published=True)
     chunks = math.ceil(Initiative.objects.published().count() / 10)
     # The rows, read through one cursor. PostgreSQL gathers each row's themes and
@@ -239,6 +239,24 @@ def test_schema_describes_every_column(client):
     assert schema["licenses"][0]["name"] == "etalab-2.0"
 
 
+@pytest.mark.parametrize(
+    ("route", "name", "choices"),
+    [
+        ("data_initiatives_schema", "collectivity_kind", Collectivity.Kind),
+        ("data_initiatives_schema", "period", Initiative.Period),
+        ("data_initiatives_schema", "outcome", Initiative.Outcome),
+        ("data_collectivities_schema", "kind", Collectivity.Kind),
+    ],
+)
+def test_schema_reads_each_enum_from_the_model(client, route, name, choices):
+    schema = client.get(reverse(f"initiatives:{route}")).json()
+    (described,) = [f for f in schema["fields"] if f["name"] == name]
+    assert described["constraints"]["enum"] == choices.values
+    for value, label in choices.choices:
+        assert value in described["description"]
+        assert label in described["description"]
+
+
 def test_readme_documents_the_fields(client):
     text = client.get(reverse("initiatives:data_readme")).content.decode()
     for column in INITIATIVE_COLUMNS:
@@ -312,7 +330,7 @@ def test_an_export_checks_the_database_before_its_first_byte(client, monkeypatch
         raise OperationalError("connection refused")
         yield
 
-    monkeypatch.setattr(exports, "rows", unreachable)
+    monkeypatch.setattr(streams, "rows", unreachable)
     client.raise_request_exception = False
     for route in ("data_initiatives_csv", "data_initiatives_json"):
         response = client.get(reverse(f"initiatives:{route}"))
