@@ -18,7 +18,7 @@ for candidate in python3.13 python3.12 \
 done
 endef
 
-.PHONY: install run serve test lint chromium migrate seed lock clean audit load bench backup restore
+.PHONY: install run serve test lint chromium wrk migrate seed lock clean audit load bench backup restore
 
 install: $(VENV)/.installed
 
@@ -80,21 +80,30 @@ test: lint chromium
 	DEBUG=1 $(PY) manage.py facet_migration --check
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# The browser tests drive Debian's Chromium: installed here when make runs as
-# root with apt-get, otherwise make says how.
-CHROMIUM ?= /usr/bin/chromium
+# Install a Debian package whose program is missing: as root with apt-get,
+# otherwise say how. $(1): the program, $(2): the package, $(3): who needs it.
 APT_GET ?= apt-get
-chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
+define debian_package
+	@if [ ! -x $(1) ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v $(APT_GET) >/dev/null; then \
-	    echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
-	    $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq chromium >/dev/null; \
+	    echo "Installing $(2) for $(3) (apt-get install $(2))"; \
+	    $(APT_GET) update -qq && DEBIAN_FRONTEND=noninteractive $(APT_GET) install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "Error: the browser tests need Chromium at $(CHROMIUM)." >&2; \
-	    echo "Install it (Debian/Ubuntu: 'sudo apt-get install chromium'), then run make test again." >&2; \
+	    echo "Error: $(3) need $(1), from the Debian package $(2)." >&2; \
+	    echo "Install it (Debian/Ubuntu: 'sudo apt-get install $(2)'), then run make again." >&2; \
 	    exit 1; \
 	  fi; \
 	fi
+endef
+
+# The browser tests drive Debian's Chromium; the benchmark and the load run, wrk.
+CHROMIUM ?= /usr/bin/chromium
+WRK ?= /usr/bin/wrk
+chromium:
+	$(call debian_package,$(CHROMIUM),chromium,the browser tests)
+
+wrk:
+	$(call debian_package,$(WRK),wrk,the benchmark and the load run)
 
 # Security audit of the code and dependencies; needs the network for two of its
 # checks, so it is not part of `make test`. Exit 2 means incomplete, not passed.
@@ -103,7 +112,7 @@ audit: install
 
 # Load run: gunicorn + wrk on PostgreSQL, then a mixed run with submissions on
 # SQLite (about 4 minutes). Figures in bench/results/load.json.
-load: install
+load: install wrk
 	$(PY) bench/load.py
 
 # Benchmark at scale on PostgreSQL (database portal_bench, kept between runs):
@@ -111,7 +120,7 @@ load: install
 # gunicorn + wrk on every page, the budgets of issue 8 printed as met or not.
 # Figures in bench/results/bench-<N>.json; see bench/README.md.
 bench: N ?= 100000
-bench: install
+bench: install wrk
 	$(PY) bench/generate.py $(N)
 	$(PY) bench/run.py $(N)
 
