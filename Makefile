@@ -51,14 +51,18 @@ run: seed
 	trap 'kill $$worker 2>/dev/null' EXIT; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-# The production profile on http://127.0.0.1:8000: PostgreSQL, DEBUG off, gunicorn
-# and the task worker, collected static files; plain http here, so HTTPS=0. A secret key is generated
-# once into .secret_key (git-ignored) unless SECRET_KEY is given.
+# The production profile on http://127.0.0.1:8000: PostgreSQL, DEBUG off,
+# gunicorn and the task worker, collected static files; plain http here, so
+# HTTPS=0. A secret key is generated once into .secret_key (git-ignored) for
+# this single host, unless SECRET_KEY or SECRET_KEY_FILE is given (several
+# hosts share one key: see the README).
 serve: export DEBUG := 0
 serve: export HTTPS := 0
 serve: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 serve: export ALLOWED_HOSTS ?= 127.0.0.1,localhost
-serve: export SECRET_KEY ?= $(shell cat .secret_key 2>/dev/null)
+ifeq ($(SECRET_KEY)$(SECRET_KEY_FILE),)
+serve: export SECRET_KEY_FILE := $(CURDIR)/.secret_key
+endif
 serve: install .secret_key
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py createcachetable

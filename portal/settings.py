@@ -11,6 +11,8 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from core.configuration import media_store, secret_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -19,9 +21,16 @@ def env_list(name, default=""):
 
 
 DEBUG = os.environ.get("DEBUG", "0") == "1"
-SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key" if DEBUG else "")
+# One key for every host (SECRET_KEY, or the file SECRET_KEY_FILE names): a
+# form or a session made by one host is valid on the others. Rotating it keeps
+# the old ones a while in SECRET_KEY_FALLBACKS (or SECRET_KEY_FALLBACKS_FILE).
+SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys()
+if not SECRET_KEY and DEBUG:
+    SECRET_KEY = "dev-only-insecure-key"
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    raise ImproperlyConfigured(
+        "SECRET_KEY (or SECRET_KEY_FILE) must be set when DEBUG is off."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -179,8 +188,22 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploaded media: the local disk, or with MEDIA_STORAGE_URL an S3-compatible
+# object store that every host shares (core/storage.py). Served by the portal.
+MEDIA_STORE = media_store()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if MEDIA_STORE is None
+    else {
+        "BACKEND": "core.storage.MediaStorage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_STORE.bucket,
+            "endpoint_url": MEDIA_STORE.endpoint_url,
+            "access_key": MEDIA_STORE.access_key,
+            "secret_key": MEDIA_STORE.secret_key,
+            "region_name": MEDIA_STORE.region,
+        },
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -1,25 +1,29 @@
 import datetime
 import logging
+import mimetypes
+import posixpath
 import sys
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.db.models import Q
-from django.http import Http404, HttpResponse, JsonResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template import loader
 from django.templatetags.static import static as static_url
 from django.utils import timezone
 from django.utils.csp import CSP
-from django.views import defaults, static
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_safe
 from django_tasks_db.models import DBTaskResult, get_date_max
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
+from core.storage import STORAGE_ERRORS, is_missing
 from initiatives import maps
 from initiatives.facets.counts import count
 from initiatives.facets.options import by_value
@@ -149,13 +153,34 @@ def favicon(request):
 
 @require_safe
 def media(request, path):
-    """Serve an uploaded file from MEDIA_ROOT (never outside: `serve` joins the
-    path safely; a way out is a 404), sandboxed so that it can never run as a page
-    of the site."""
+    """Serve an uploaded file from the media storage (local disk or object
+    store), sandboxed so that it can never run as a page of the site. Names
+    are random and never reused: browsers keep a copy for a year. A path
+    leaving the storage is a 404; a store that does not answer, a 503."""
+    name = posixpath.normpath(path).lstrip("/")
+    if name.startswith("..") or name in ("", "."):
+        raise Http404
     try:
-        response = static.serve(request, path, document_root=settings.MEDIA_ROOT)
-    except SuspiciousFileOperation:
+        stored = default_storage.open(name)
+        size = stored.size  # read now: a missing object fails here, not later
+    except (
+        FileNotFoundError,
+        IsADirectoryError,
+        NotADirectoryError,
+        SuspiciousFileOperation,
+    ):
         raise Http404 from None
+    except STORAGE_ERRORS as error:
+        if is_missing(error):
+            raise Http404 from None
+        logger.warning("media storage unavailable for %s", name, exc_info=True)
+        response = HttpResponse("Image momentanément indisponible.", status=503)
+        response["Retry-After"] = str(RETRY_AFTER)
+        return response
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(stored, content_type=content_type)
+    response["Content-Length"] = str(size)
+    response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 

@@ -1,3 +1,6 @@
+import hashlib
+import secrets
+
 from django import forms
 from django.conf import settings
 from django.core import signing
@@ -30,8 +33,10 @@ CONTACT_FIELDS = ["submitter_name", "submitter_email", "submitter_role"]
 
 
 def form_token() -> str:
-    """Sign the time the form was shown, to refuse forms sent too fast."""
-    return signing.TimestampSigner(salt=FORM_TOKEN_SALT).sign("form")
+    """Sign the time the form was shown, to refuse forms sent too fast, with
+    a random part: the token names one display of the form, so that the same
+    form sent twice (a retry after a lost answer) is recognised."""
+    return signing.TimestampSigner(salt=FORM_TOKEN_SALT).sign(secrets.token_urlsafe(9))
 
 
 class ContactMixin:
@@ -118,6 +123,12 @@ class SubmissionForm(ContactMixin, forms.ModelForm):
                 code="honeypot",
             )
         return ""
+
+    def digest(self) -> str:
+        """Name this display of the form (its token, hashed): the same form
+        sent again is the same submission."""
+        token = self.cleaned_data["started"].encode()
+        return hashlib.sha256(token).hexdigest()
 
     def full_clean(self):
         super().full_clean()

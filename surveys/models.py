@@ -126,6 +126,9 @@ class Submission(models.Model):
     contact_purged_at = models.DateTimeField(
         "données de contact effacées le", null=True, blank=True
     )
+    # One display of the public form (a digest of its signed token): the same
+    # form sent twice, a retry after a lost answer, makes one submission.
+    form_digest = models.CharField(max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-submitted_at"]
@@ -135,6 +138,11 @@ class Submission(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(has_consented=True), name="submission_has_consent"
+            ),
+            models.UniqueConstraint(
+                fields=["form_digest"],
+                condition=~Q(form_digest=""),
+                name="submission_form_sent_once",
             ),
         ]
 

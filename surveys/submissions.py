@@ -17,6 +17,7 @@ from core.clients import client_ip
 from core.logs import security_event
 from core.mail import queue_mail, render_text
 from core.models import Mail
+from core.storage import STORAGE_ERRORS
 from initiatives.models import Collectivity, Initiative
 
 from .models import Submission, Survey
@@ -93,11 +94,17 @@ def create_submission(
     save_relations: Callable[[], None] = lambda: None,
     notify: bool = True,
     source: str = "",
+    form_digest: str = "",
 ) -> Submission:
     """Save a submitted initiative (status "submitted": invisible to the public),
     its themes and vigilance points (`save_relations`), its contact record and
     its mails, all or nothing. An image the rolled-back work wrote is deleted;
-    one of a committed submission never is."""
+    one of a committed submission never is. A form already received (the same
+    `form_digest`, from SubmissionForm.digest()) saves nothing more: its first
+    submission is returned, even when both arrive at once."""
+    if form_digest:
+        if first := Submission.objects.filter(form_digest=form_digest).first():
+            return first
     committed = []
     try:
         with transaction.atomic():
@@ -110,15 +117,30 @@ def create_submission(
             save_with_free_slug(initiative)
             save_relations()
             submission = Submission.objects.create(
-                survey=survey, initiative=initiative, has_consented=True, **contact
+                survey=survey,
+                initiative=initiative,
+                has_consented=True,
+                form_digest=form_digest,
+                **contact,
             )
             if notify:
                 queue_submission_mails(submission)
-    except Exception:
+    except Exception as error:
         if not committed and initiative.image.name:
-            initiative.image.storage.delete(initiative.image.name)
+            forget_file(initiative.image)
+        same_form = Submission.objects.filter(form_digest=form_digest).first()
+        if form_digest and isinstance(error, IntegrityError) and same_form:
+            return same_form  # the same form, sent twice at the same instant
         raise
     return submission
+
+
+def forget_file(image) -> None:
+    """Delete a file the rolled-back work wrote, if the storage answers."""
+    try:
+        image.storage.delete(image.name)
+    except STORAGE_ERRORS:
+        logger.warning("could not delete %s", image.name, exc_info=True)
 
 
 def queue_submission_mails(submission: Submission) -> None:

@@ -4,10 +4,18 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 
 from core.logs import security_event
+from core.storage import STORAGE_ERRORS
 
 from . import stats, submissions
 from .forms import SubmissionForm
 from .models import KeyFigure, Survey
+
+logger = logging.getLogger("portal.submissions")
+
+IMAGE_NOT_STORED = (
+    "L'image n'a pas pu être enregistrée pour l'instant, et rien n'a été envoyé : "
+    "réessayez dans quelques minutes, ou envoyez votre proposition sans image."
+)
 
 
 def survey_results(request):
@@ -45,11 +53,20 @@ def submission_create(request):
         return response
     form = SubmissionForm(request.POST or None, request.FILES or None, survey=survey)
     if request.method == "POST" and form.is_valid():
-        submissions.create_submission(
-            survey, form.save(), form.contact(), form.save_m2m
-        )
-        submissions.count_submission(request)
-        return redirect("surveys:submission_done")
+        try:
+            submissions.create_submission(
+                survey,
+                form.save(),
+                form.contact(),
+                form.save_m2m,
+                form_digest=form.digest(),
+            )
+        except STORAGE_ERRORS:
+            logger.warning("submission image not stored", exc_info=True)
+            form.add_error("image", IMAGE_NOT_STORED)
+        else:
+            submissions.count_submission(request)
+            return redirect("surveys:submission_done")
     refusals = [
         error.code
         for error in form.errors.as_data().get("image", [])

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.storage import STORAGE_ERRORS
 from core.validators import no_control_characters
 
 from .choices import InitiativeOutcome, InitiativePeriod, InitiativeStatus
@@ -242,7 +243,12 @@ class Initiative(models.Model):
         page shows no image rather than failing (one check of the storage)."""
         if not self.image.name:
             return None
-        if not self.image.storage.exists(self.image.name):
+        try:
+            exists = self.image.storage.exists(self.image.name)
+        except STORAGE_ERRORS:
+            logger.warning("media storage unavailable", exc_info=True)
+            return None
+        if not exists:
             logger.warning(
                 "image file missing for initiative %s: %s", self.pk, self.image.name
             )

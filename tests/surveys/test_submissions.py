@@ -509,3 +509,36 @@ def test_plain_text_mails_are_not_html_escaped(client, run_tasks):
         assert "&amp;" not in message.body and "&#x27;" not in message.body
     notification = next(m for m in mail.outbox if m.to == ["equipe@example.org"])
     assert title in notification.subject
+
+
+@NO_WAIT
+def test_the_same_form_sent_twice_makes_one_submission(client, run_tasks):
+    """A retry after a lost answer (a host gone, a double click) sends the
+    same form again: it is recognised, not saved twice, nor mailed twice."""
+    before = stored()
+    data = answer()
+    assert post(client, data).status_code == 302
+    assert post(client, data).status_code == 302
+    assert stored() == (before[0] + 1, before[1] + 1)
+    run_tasks()
+    assert len(mail.outbox) == 1  # the acknowledgement, once
+    # Another display of the form is another submission.
+    assert post(client, answer(started=form_token())).status_code == 302
+    assert stored() == (before[0] + 2, before[1] + 2)
+
+
+@NO_WAIT
+def test_a_media_store_that_does_not_answer_saves_nothing(client, media, monkeypatch):
+    def unreachable(self, name, content, max_length=None):
+        raise ConnectionRefusedError("object store down")
+
+    monkeypatch.setattr("django.core.files.storage.FileSystemStorage.save", unreachable)
+    before = stored()
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "teal").save(buffer, "JPEG")
+    upload = SimpleUploadedFile("photo.jpg", buffer.getvalue(), "image/jpeg")
+    response = post(client, answer(image=upload, image_alt="Le guichet"))
+    assert response.status_code == 200
+    [message] = response.context["form"].errors["image"]
+    assert "n'a pas pu être enregistrée" in message
+    assert stored() == before
