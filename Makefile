@@ -18,7 +18,7 @@ for candidate in python3.13 python3.12 \
 done
 endef
 
-.PHONY: install run serve test lint chromium wrk migrate seed lock clean audit load bench backup restore
+.PHONY: install run serve test test-cluster cluster nginx redis-server lint chromium wrk migrate seed lock clean audit load bench backup restore
 
 install: $(VENV)/.installed
 
@@ -109,6 +109,26 @@ chromium:
 wrk:
 	$(call debian_package,$(WRK),wrk,the benchmark and the load run)
 
+# A local cluster on loopback: two gunicorn hosts behind nginx, the task worker,
+# Redis, a SeaweedFS object store and the machine's PostgreSQL (see
+# bench/cluster.py). Ctrl-C stops it all.
+NGINX ?= /usr/sbin/nginx
+REDIS_SERVER ?= /usr/bin/redis-server
+nginx:
+	$(call debian_package,$(NGINX),nginx-light,the cluster)
+
+redis-server:
+	$(call debian_package,$(REDIS_SERVER),redis-server,the cluster)
+
+cluster: install nginx redis-server
+	$(PY) bench/cluster.py
+
+# The cluster's own tests: a form, a session, an image, the rate limits and the
+# page cache across two hosts; a host killed mid-submission; the object store
+# stopped. `.ci/run` runs them once, after `make test`.
+test-cluster: install nginx redis-server
+	$(BIN)/pytest -m cluster $(PYTEST_ARGS)
+
 # Security audit of the code and dependencies; needs the network for two of its
 # checks, so it is not part of `make test`. Exit 2 means incomplete, not passed.
 audit: install
@@ -116,7 +136,7 @@ audit: install
 
 # Load run: gunicorn + wrk on PostgreSQL, then a mixed run with submissions on
 # SQLite (about 4 minutes). Figures in bench/results/load.json.
-load: install wrk
+load: install wrk nginx redis-server
 	$(PY) bench/load.py
 
 # Benchmark at scale on PostgreSQL (database portal_bench, kept between runs):

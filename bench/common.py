@@ -87,6 +87,7 @@ def server_env(database_url: str, workdir: Path) -> dict[str, str]:
         API_ANONYMOUS_RATE="1000000/minute",
         SUBMISSION_MIN_SECONDS="0",
         SUBMISSIONS_PER_HOUR="100000",
+        SUBMISSION_ATTEMPTS_PER_HOUR="100000",
     )
     env.pop("REDIS_URL", None)
     return env

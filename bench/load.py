@@ -1,4 +1,4 @@
-"""Load run of the production profile: `make load` (about 4 minutes).
+"""Load run of the production profile: `make load` (about 8 minutes).
 
 1. On PostgreSQL (database `portal_load`, recreated): gunicorn with two sync
    workers on 127.0.0.1, then wrk against the list page, a search, a detail page
@@ -6,6 +6,11 @@
 2. On SQLite (a temporary file): the same server, wrk on the list page while a
    few threads post valid submissions to /proposer/ for the same 30 s; then the
    server log must not say "database is locked".
+3. Through the load balancer of the local cluster (bench/cluster.py: nginx,
+   two gunicorn hosts, Redis, SeaweedFS, PostgreSQL): wrk on the list page and
+   the API list with both hosts, then with one host only, in the same run. On
+   two cores the ratio says little about capacity: it says the hosts share
+   nothing but the database, the cache and the store.
 
 Verdict: zero socket errors, zero responses outside 2xx (and every submission
 answered 302). Figures are printed and written to bench/results/load.json.
@@ -29,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import psycopg
+from cluster import Cluster
 from common import (
     POSTGRES,
     ROOT,
@@ -207,11 +213,11 @@ def mixed_run(base: str, script: Path) -> dict:
 
 
 def print_table(rows: dict[str, dict]) -> None:
-    header = f"{'page':<14}{'req/s':>9}{'médiane':>10}{'p99':>10}"
+    header = f"{'page':<22}{'req/s':>9}{'médiane':>10}{'p99':>10}"
     print(f"{header}{'err. socket':>13}{'non-2xx':>9}")
     for name, row in rows.items():
         print(
-            f"{name:<14}{row['requests_per_second']:>9.1f}"
+            f"{name:<22}{row['requests_per_second']:>9.1f}"
             f"{row['latency_p50_ms']:>8.1f}ms{row['latency_p99_ms']:>8.1f}ms"
             f"{row['socket_errors']:>13}{row['non_2xx']:>9}"
         )
@@ -250,10 +256,43 @@ def sqlite_run(workdir: Path, script: Path, log: Path) -> dict:
     return result
 
 
+CLUSTER_PATHS = {"liste": "/initiatives/", "API liste": "/api/v1/initiatives/"}
+
+
+def cluster_run(workdir: Path, script: Path) -> dict:
+    print("== Grappe : nginx devant deux hôtes, puis devant un seul")
+    rows = {}
+    with Cluster(
+        workdir / "cluster",
+        database="portal_load_cluster",
+        API_ANONYMOUS_RATE="1000000/minute",
+    ) as cluster:
+        check_answers(cluster.front, CLUSTER_PATHS)
+        for hosts, ports in (
+            ("2 hôtes", list(cluster.ports.values())),
+            ("1 hôte", [cluster.ports["a"]]),
+        ):
+            cluster.balancer.balance(ports)
+            for name, path in CLUSTER_PATHS.items():
+                label = f"{name}, {hosts}"
+                print(f"wrk {CONNECTIONS} connexions, {DURATION} s : {label}")
+                rows[label] = under_load(cluster.front + path, script)
+                drain(cluster.front + "/healthz")
+    ratios = {
+        name: round(
+            rows[f"{name}, 2 hôtes"]["requests_per_second"]
+            / rows[f"{name}, 1 hôte"]["requests_per_second"],
+            2,
+        )
+        for name in CLUSTER_PATHS
+    }
+    return {"pages": rows, "two_hosts_over_one": ratios}
+
+
 def verdict(results: dict) -> list[str]:
     """List what breaks the contract; empty when the run passed."""
     problems = []
-    pages = {**results["postgresql"]["pages"]}
+    pages = {**results["postgresql"]["pages"], **results["cluster"]["pages"]}
     pages["mixte : liste"] = results["sqlite"]["list"]
     for name, row in pages.items():
         if row["socket_errors"]:
@@ -286,6 +325,7 @@ def main() -> int:
             results = {
                 "postgresql": postgres_run(workdir, script, log),
                 "sqlite": sqlite_run(workdir, script, log),
+                "cluster": cluster_run(workdir, script),
             }
         except (subprocess.CalledProcessError, SystemExit) as error:
             print(f"Échec : {error}")
@@ -311,6 +351,13 @@ def main() -> int:
     mixed = results["sqlite"]
     print("SQLite, liste pendant les propositions :")
     print_table({"liste": mixed["list"]})
+    print("Grappe, à travers nginx :")
+    print_table(results["cluster"]["pages"])
+    ratios = results["cluster"]["two_hosts_over_one"]
+    print(
+        "Débit à deux hôtes ÷ débit à un hôte : "
+        + ", ".join(f"{name} ×{ratio}" for name, ratio in ratios.items())
+    )
     print(
         f"Propositions envoyées : {mixed['submissions']} "
         f"(statuts {mixed['submission_statuses']}), "

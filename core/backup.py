@@ -4,7 +4,8 @@
     python -m core.backup restore backups/20250101T020000Z
 
 A backup folder holds the database (`database.dump`, PostgreSQL's custom format,
-or `database.sqlite3`, an online copy of the SQLite file), `media.tar.gz` and
+or `database.sqlite3`, an online copy of the SQLite file), `media.tar.gz` (the
+files of MEDIA_ROOT, or the objects of the MEDIA_STORAGE_URL bucket) and
 `SHA256SUMS` (checked before a restore; `sha256sum -c SHA256SUMS` checks it by
 hand). The database is the one of DATABASE_URL; a restore goes to
 RESTORE_DATABASE_URL when given. Only the environment is read, not Django's
@@ -14,6 +15,7 @@ settings: this must work on a fresh machine before the portal itself does.
 import argparse
 import datetime
 import hashlib
+import io
 import os
 import sqlite3
 import subprocess
@@ -22,6 +24,8 @@ import tarfile
 from pathlib import Path
 
 import dj_database_url
+
+from core.configuration import ObjectStore, media_store
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
@@ -110,14 +114,47 @@ def write_backup(backup_dir: Path) -> Path:
     else:
         copy_sqlite(sqlite_path(url), folder / SQLITE_COPY)
     with tarfile.open(folder / MEDIA_ARCHIVE, "w:gz") as archive:
-        media = media_root()
-        if media.is_dir():
+        store = media_store()
+        if store is not None:
+            archive_bucket(store, archive)
+        elif (media := media_root()).is_dir():
             for child in sorted(media.iterdir()):
                 archive.add(child, arcname=child.name)
     files = sorted(path for path in folder.iterdir() if path.name != CHECKSUMS)
     lines = [f"{sha256(path)}  {path.name}\n" for path in files]
     (folder / CHECKSUMS).write_text("".join(lines))
     return folder
+
+
+def archive_bucket(store: ObjectStore, archive: tarfile.TarFile) -> None:
+    """Add every object of the media bucket to the archive, by its key, one at
+    a time in memory (an uploaded image is a few hundred kilobytes)."""
+    client = store.client()
+    pages = client.get_paginator("list_objects_v2").paginate(Bucket=store.bucket)
+    for page in pages:
+        for item in page.get("Contents", []):
+            body = client.get_object(Bucket=store.bucket, Key=item["Key"])[
+                "Body"
+            ].read()
+            info = tarfile.TarInfo(item["Key"])
+            info.size = len(body)
+            info.mtime = item["LastModified"].timestamp()
+            archive.addfile(info, io.BytesIO(body))
+
+
+def restore_bucket(store: ObjectStore, archive: tarfile.TarFile) -> None:
+    """Put the archive's files back into the media bucket under their keys;
+    objects uploaded after the backup stay."""
+    client = store.client()
+    for member in archive.getmembers():
+        if (
+            not member.isfile()
+            or member.name.startswith(("/", ".."))
+            or ".." in member.name.split("/")
+        ):
+            raise BackupError(f"{member.name}: not a media file of the bucket")
+        body = archive.extractfile(member).read()
+        client.put_object(Bucket=store.bucket, Key=member.name, Body=body)
 
 
 def verify(folder: Path) -> None:
@@ -157,6 +194,11 @@ def restore(folder: Path) -> None:
         target = sqlite_path(url)
         target.parent.mkdir(parents=True, exist_ok=True)
         copy_sqlite(folder / SQLITE_COPY, target)
+    store = media_store()
+    if store is not None:
+        with tarfile.open(folder / MEDIA_ARCHIVE) as archive:
+            restore_bucket(store, archive)
+        return
     media = media_root()
     media.mkdir(parents=True, exist_ok=True)
     with tarfile.open(folder / MEDIA_ARCHIVE) as archive:

@@ -1,6 +1,7 @@
 """What the tests that start real processes share: free ports, a database of
-their own, the portal's manage.py, waiting for a server, and a TCP relay that a
-test can cut to play a database outage."""
+their own, the portal's manage.py, waiting for a server, a TCP relay that a
+test can cut to play a database outage, and the local cluster's parts
+(bench/cluster.py: a real S3 object store, the whole cluster)."""
 
 import os
 import selectors
@@ -12,12 +13,19 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
 from django.conf import settings
 from psycopg import sql
+
+# The bench's scripts import one another by name, from their folder.
+sys.path.insert(0, str(Path(settings.BASE_DIR) / "bench"))
+from cluster import BUCKET, Cluster, ObjectStore
+
+__all__ = ["BUCKET", "Cluster", "ObjectStore"]
 
 START_TIMEOUT = 60
 
