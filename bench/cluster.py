@@ -133,8 +133,10 @@ class ObjectStore:
             f"-s3.config={config}",
             *(f"-{name}={port}" for name, port in self.ports.items()),
         ]
-        log = (self.workdir / "weed.log").open("a")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        with (self.workdir / "weed.log").open("a") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_for(self.answers, "SeaweedFS", self.process)
         self.client().create_bucket(Bucket=BUCKET)
 
@@ -167,8 +169,10 @@ class Redis:
             "--bind", "127.0.0.1", "--port", str(self.port),
             "--save", "", "--appendonly", "no", "--dir", str(self.workdir),
         ]  # fmt: skip
-        log = (self.workdir / "redis.log").open("a")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+        with (self.workdir / "redis.log").open("a") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT
+            )
         wait_for(lambda: listening(self.port), "Redis", self.process)
 
     def stop(self) -> None:
@@ -362,11 +366,11 @@ class Cluster:
         host.wait()
 
     def start_worker(self) -> None:
-        log = (self.workdir / "task_worker.log").open("a")
         command = [sys.executable, "manage.py", "task_worker", "--no-startup-delay"]
-        self.worker = subprocess.Popen(
-            command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT
-        )
+        with (self.workdir / "task_worker.log").open("a") as log:
+            self.worker = subprocess.Popen(
+                command, cwd=ROOT, env=self.env(), stdout=log, stderr=subprocess.STDOUT
+            )
         worker = self.worker
         self.stack.callback(lambda: stop(worker))
 
