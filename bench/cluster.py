@@ -73,6 +73,7 @@ def listening(port: int) -> bool:
 
 
 def stop(process: subprocess.Popen, timeout: int = 20) -> None:
+    """Stop a process, killing it if it lingers."""
     if process.poll() is None:
         process.terminate()
         try:

@@ -23,9 +23,9 @@ from psycopg import sql
 
 # The bench's scripts import one another by name, from their folder.
 sys.path.insert(0, str(Path(settings.BASE_DIR) / "bench"))
-from cluster import BUCKET, Cluster, ObjectStore
+from cluster import BUCKET, Cluster, ObjectStore, stop
 
-__all__ = ["BUCKET", "Cluster", "ObjectStore"]
+__all__ = ["BUCKET", "Cluster", "ObjectStore", "stop"]
 
 START_TIMEOUT = 60
 
@@ -108,17 +108,6 @@ def wait_until_serving(url, server, log_path, timeout=START_TIMEOUT):
         f"The server did not answer on {url} within {timeout} s:\n"
         f"{log_path.read_text()}"
     )
-
-
-def stop(process, timeout=10):
-    """Stop a process started by a test, killing it if it lingers."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 class Relay:
