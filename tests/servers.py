@@ -125,6 +125,8 @@ class Relay:
         self.restore()
 
     def restore(self):
+        if self.listener is not None and self.listener.fileno() != -1:
+            return  # listening already
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))

@@ -376,3 +376,23 @@ def test_a_database_outage_answers_503_then_recovers(portal):
     assert wait_for(lambda: portal.get("/initiatives/")[0] == 200, timeout=10)
     assert portal.get("/api/v1/initiatives/")[0] == 200
     assert json.loads(portal.get("/healthz")[2])["status"] in ("ok", "degraded")
+
+
+@needs_postgres
+def test_the_task_worker_waits_out_a_database_outage(portal, mail_server):
+    received = mail_server[0].received
+    worker = portal.start_task_worker()
+    try:
+        time.sleep(2)
+        portal.relay.cut()
+        time.sleep(4)  # the worker's next looks at the queue fail
+        assert worker.poll() is None, "the worker stopped with the database"
+        portal.relay.restore()
+        title = "Une idée envoyée après la panne"
+        assert wait_for(lambda: portal.submit(title) == 302, timeout=15)
+        assert wait_for(
+            lambda: len([m for m in received if title in m[1]]) == 2, timeout=40
+        )
+    finally:
+        portal.relay.restore()
+        stop(worker)
