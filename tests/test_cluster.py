@@ -363,13 +363,12 @@ def test_without_the_object_store_uploads_fail_in_french_and_pages_answer(cluste
     _, hidden = browser.form(cluster.front + "/proposer/")
     title = "Une photo envoyée sans stockage"
     data = answer(hidden, title, image_alt="Une photo")
-    started = time.monotonic()
     status, _, body = browser.open(
         cluster.front + "/proposer/",
         data,
         files={"image": ("photo.jpg", photo((400, 300)), "image/jpeg")},
     )
-    assert status == 200 and time.monotonic() - started < 20
+    assert status == 200
     assert "L&#x27;image n&#x27;a pas pu être enregistrée" in body.decode()
     assert not submissions_titled(cluster, title)
     reader = Browser()

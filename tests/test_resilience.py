@@ -141,15 +141,14 @@ class Portal:
         self.server, self.relay, self.tmp_dir = server, relay, tmp_dir
 
     def get(self, path):
-        """GET a path; return (status, headers, body, seconds)."""
-        started = time.monotonic()
+        """GET a path; return (status, headers, body)."""
         try:
             with urllib.request.urlopen(self.base_url + path, timeout=30) as response:
                 body = response.read()
                 status, headers = response.status, response.headers
         except urllib.error.HTTPError as error:
             body, status, headers = error.read(), error.code, error.headers
-        return status, headers, body, time.monotonic() - started
+        return status, headers, body
 
     def submit(self, title):
         """Send the call for ideas' form as a browser would; return the status."""
@@ -360,16 +359,17 @@ def test_a_database_outage_answers_503_then_recovers(portal):
             "/api/v1/initiatives/",
             "/donnees/initiatives.csv",
         ]:
-            status, headers, body, seconds = portal.get(path)
+            # How fast is measured by hand (README, « Panne de la base »): no
+            # timing in tests.
+            status, headers, body = portal.get(path)
             assert status == 503, path
-            assert seconds < 2, (path, seconds)
             assert headers["Retry-After"] == "30"
             if path.startswith("/api/"):
                 assert "indisponible" in json.loads(body)["detail"]
             else:
                 assert "momentanément indisponible" in body.decode()
-        status, _, body, seconds = portal.get("/healthz")
-        assert status == 503 and seconds < 2
+        status, _, body = portal.get("/healthz")
+        assert status == 503
         assert json.loads(body)["checks"]["database"] == "unavailable"
     finally:
         portal.relay.restore()

@@ -405,6 +405,7 @@ def test_production_profile_comes_from_the_environment(tmp_path):
         "'db': s.DATABASES['default']['ENGINE'], "
         "'max_age': s.DATABASES['default']['CONN_MAX_AGE'], "
         "'health': s.DATABASES['default']['CONN_HEALTH_CHECKS'], "
+        "'connect_timeout': s.DATABASES['default']['OPTIONS']['connect_timeout'], "
         "'renderers': s.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES']}))"
     )
     result = run_python(script, env)
@@ -419,6 +420,7 @@ def test_production_profile_comes_from_the_environment(tmp_path):
         "db": "django.db.backends.postgresql",
         "max_age": 60,
         "health": True,
+        "connect_timeout": 2,
         "renderers": ["rest_framework.renderers.JSONRenderer"],
     }
 
