@@ -98,9 +98,11 @@ def facet_tokens(facet: Facet) -> str:
         through = facet.through._meta
         source = facet.link.m2m_column_name()
         target = facet.link.m2m_reverse_name()
+        # In order: the same links always give the same array, so the count
+        # at commit (0012's settle) does not take them for changed tokens.
         return (
             f"ARRAY(SELECT '{facet.key}:' || l.{target} FROM {through.db_table} l "
-            f"WHERE l.{source} = {INITIATIVE}.id)"
+            f"WHERE l.{source} = {INITIATIVE}.id ORDER BY l.{target})"
         )
     value, field = column(facet)
     if isinstance(field, models.BooleanField):
